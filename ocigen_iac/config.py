@@ -1,0 +1,458 @@
+"""`ocigen.yaml` + environment + env vars + CLI flags -> Settings.
+
+Owns the configuration file format (DESIGN.md §3) and the precedence rules, lowest first:
+
+  1. defaults (settings.py)
+  2. `ocigen.yaml` top level (optional; at the project root)
+  3. the selected environment: `environments.NAME` — its `vars` are merged over the top-level
+     `vars`; `region`, `realm_domain`, `project`, `compartment`, `auth`, `endpoints`, `state`
+     override the top-level values field by field
+  4. environment variables:
+       OCIGEN_ENV                     environment to select when `env` is not given
+       OCIGEN_REGION                  region, e.g. us-chicago-1
+       OCIGEN_PROJECT                 project OCID (OpenAI-Project header)
+       OCIGEN_COMPARTMENT             compartment OCID (opc-compartment-id header)
+       OCIGEN_AUTH_TYPE               api_key | user_principal | session | instance_principal |
+                                      resource_principal
+       OCIGEN_PROFILE                 ~/.oci/config profile (user_principal / session)
+       OCIGEN_INFERENCE_ENDPOINT      data-plane base URL override
+       OCIGEN_VECTOR_STORE_ENDPOINT   vector-store management base URL override
+  5. `overrides` (CLI flags), flat keys: region, realm_domain, project, compartment, auth_type,
+     profile, api_key_env, inference_endpoint, vector_store_endpoint, state_path. None = unset.
+
+The environment name is `env`, else $OCIGEN_ENV, else "default". "default" needs no
+`environments` entry (top-level values apply); any other name must be configured.
+Keys never live in files: `api_key:` anywhere in ocigen.yaml is an error (use `api_key_env`).
+Endpoints default to `settings.default_endpoints(region, realm_domain, auth)`. The state path is
+made absolute relative to the project root. Parsing never touches the network.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from ocigen_iac.errors import Diagnostic, ValidationFailed
+from ocigen_iac.settings import AuthSettings, Settings, StateSettings, default_endpoints
+
+CONFIG_FILE = "ocigen.yaml"
+AUTH_TYPES = ("api_key", "user_principal", "session", "instance_principal", "resource_principal")
+ENV_VARS = {
+    "OCIGEN_REGION": "region",
+    "OCIGEN_PROJECT": "project",
+    "OCIGEN_COMPARTMENT": "compartment",
+    "OCIGEN_AUTH_TYPE": "auth_type",
+    "OCIGEN_PROFILE": "profile",
+    "OCIGEN_INFERENCE_ENDPOINT": "inference_endpoint",
+    "OCIGEN_VECTOR_STORE_ENDPOINT": "vector_store_endpoint",
+}
+OVERRIDE_KEYS = frozenset(
+    {
+        "region",
+        "realm_domain",
+        "project",
+        "compartment",
+        "auth_type",
+        "profile",
+        "api_key_env",
+        "inference_endpoint",
+        "vector_store_endpoint",
+        "state_path",
+    }
+)
+_DURATION_RE = re.compile(
+    r"^\s*(?:(\d+(?:\.\d+)?)\s*d)?\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m)?"
+    r"\s*(?:(\d+(?:\.\d+)?)\s*s)?\s*$"
+)
+
+
+def parse_duration(value: str | int | float) -> float:
+    """'1h', '30m', '90s', '1h30m', '2d' or a number of seconds -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 1h, 30m or 90s")
+    if isinstance(value, int | float):
+        if value <= 0:
+            raise ValueError("a duration must be positive")
+        return float(value)
+    m = _DURATION_RE.match(value)
+    if not value.strip() or not m or not any(m.groups()):
+        raise ValueError(f"{value!r} is not a duration: write e.g. 1h, 30m, 90s or 1h30m")
+    d, h, mi, s = (float(g) if g else 0.0 for g in m.groups())
+    total = d * 86400 + h * 3600 + mi * 60 + s
+    if total <= 0:
+        raise ValueError("a duration must be positive")
+    return total
+
+
+def _stringify(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+VarValue = Annotated[str, BeforeValidator(_stringify)]
+Url = Annotated[str, Field(pattern=r"^https?://\S+$", description="an http(s) base URL")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AuthConfig(_Model):
+    type: (
+        Literal["api_key", "user_principal", "session", "instance_principal", "resource_principal"] | None
+    ) = None
+    api_key_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None = Field(
+        None, description="the environment variable that holds the API key"
+    )
+    profile: str | None = Field(None, description="~/.oci/config profile (user_principal / session)")
+    config_file: str | None = None
+
+
+class EndpointsConfig(_Model):
+    inference: Url | None = Field(
+        None, description="data plane, e.g. https://inference.generativeai.R.oci.D/openai/v1"
+    )
+    vector_stores: Url | None = Field(None, description="vector-store management base URL")
+
+
+class StateConfig(_Model):
+    backend: Literal["local", "oci"] | None = None
+    path: str | None = Field(None, description="local backend directory, relative to the project root")
+    namespace: str | None = None
+    bucket: str | None = None
+    prefix: str | None = None
+    endpoint: Url | None = None
+    stale_lock_after: str | float | None = Field(None, description="e.g. 1h, 30m, 90s")
+
+
+class _Overridable(_Model):
+    region: str | None = None
+    realm_domain: str | None = None
+    project: str | None = None
+    compartment: str | None = None
+    auth: AuthConfig | None = None
+    endpoints: EndpointsConfig | None = None
+    state: StateConfig | None = None
+    vars: dict[str, VarValue] = Field(default_factory=dict, description="values for ${var.NAME}")
+
+
+class EnvironmentConfig(_Overridable):
+    pass
+
+
+class ProjectConfig(_Overridable):
+    allow_paths_outside_root: bool = False
+    owner_tag_key: str | None = None
+    environments: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")], EnvironmentConfig] = (
+        Field(default_factory=dict)
+    )
+
+
+def _find_api_keys(tree: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
+    """Every `api_key:` (or `apiKey:`) mapping key in the file, with its position."""
+    from ocigen_iac.manifest.yaml_positions import PosDict, PosList
+
+    found: list[tuple[tuple[Any, ...], Any]] = []
+    if isinstance(tree, PosDict):
+        for k, v in tree.items():
+            if k in ("api_key", "apiKey", "api-key"):
+                found.append(((*path, k), tree.key_pos.get(k, tree.start)))
+            else:
+                found.extend(_find_api_keys(v, (*path, k)))
+    elif isinstance(tree, PosList):
+        for i, v in enumerate(tree):
+            found.extend(_find_api_keys(v, (*path, i)))
+    return found
+
+
+def _merge(base: BaseModel | None, over: BaseModel | None) -> dict[str, Any]:
+    out = base.model_dump(exclude_none=True) if base else {}
+    if over:
+        out.update(over.model_dump(exclude_none=True))
+    return out
+
+
+def _read_config(root: Path) -> tuple[ProjectConfig, str, Any]:
+    """(config, display name, position tree); raises ValidationFailed."""
+    from ocigen_iac.manifest.diagnose import diagnostics_from
+    from ocigen_iac.manifest.yaml_positions import PosDict, decode_utf8, load_documents
+
+    path = root / CONFIG_FILE
+    shown = CONFIG_FILE
+    if not path.exists():
+        if (root / "ocigen.yml").exists():
+            path, shown = root / "ocigen.yml", "ocigen.yml"
+        else:
+            return ProjectConfig(), shown, None
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ValidationFailed(
+            [Diagnostic(shown, 0, 0, f"cannot read {shown}: {exc.strerror or exc}")]
+        ) from None
+    text, problems = decode_utf8(raw, shown)
+    if text is None:
+        raise ValidationFailed(problems)
+    docs, problems = load_documents(text, shown)
+    docs = [d for d in docs if d.data is not None]
+    if problems:
+        raise ValidationFailed(problems)
+    if not docs:
+        return ProjectConfig(), shown, None
+    if len(docs) > 1:
+        raise ValidationFailed(
+            [
+                Diagnostic(
+                    shown,
+                    docs[1].start[0],
+                    docs[1].start[1],
+                    f"{shown} must hold a single YAML document",
+                    "remove the extra '---' documents",
+                )
+            ]
+        )
+    tree = docs[0].data
+    if not isinstance(tree, PosDict):
+        raise ValidationFailed(
+            [
+                Diagnostic(
+                    shown,
+                    docs[0].start[0],
+                    docs[0].start[1],
+                    f"{shown} must be a mapping (region:, auth:, environments: ...)",
+                    "see DESIGN.md §3 for the format",
+                )
+            ]
+        )
+    secrets = _find_api_keys(tree)
+    problems = [
+        Diagnostic(
+            shown,
+            pos[0],
+            pos[1],
+            f"'{'.'.join(map(str, loc))}' holds a secret, and keys never live in files",
+            "remove it and name the environment variable that holds the key instead: "
+            "auth: {type: api_key, api_key_env: OCI_GENAI_API_KEY}",
+        )
+        for loc, pos in secrets
+    ]
+    try:
+        config = ProjectConfig.model_validate(_strip(tree, {loc for loc, _ in secrets}))
+    except ValidationError as exc:
+        problems.extend(diagnostics_from(exc, ProjectConfig, tree, shown, tree.start))
+        config = None
+    if problems:
+        problems.sort(key=lambda d: (d.line, d.column))
+        raise ValidationFailed(problems)
+    assert config is not None
+    return config, shown, tree
+
+
+def _strip(tree: Any, drop: set[tuple[Any, ...]], path: tuple[Any, ...] = ()) -> Any:
+    if isinstance(tree, dict):
+        return {k: _strip(v, drop, (*path, k)) for k, v in tree.items() if (*path, k) not in drop}
+    if isinstance(tree, list):
+        return [_strip(v, drop, (*path, i)) for i, v in enumerate(tree)]
+    return tree
+
+
+def load_settings(
+    root: Path,
+    env: str | None = None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    local: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Resolve the Settings for project `root` (see the module docstring for precedence).
+
+    `environ` replaces os.environ (tests). Raises ValidationFailed for a bad ocigen.yaml, an
+    unknown environment or a bad override value.
+    """
+    environ = os.environ if environ is None else environ
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    unknown = set(overrides) - OVERRIDE_KEYS
+    if unknown:
+        raise TypeError(f"unknown settings override(s): {', '.join(sorted(unknown))}")
+    root = Path(root).expanduser().resolve()
+    config, shown, tree = _read_config(root)
+
+    env_name = env or environ.get("OCIGEN_ENV") or "default"
+    selected: EnvironmentConfig | None = config.environments.get(env_name)
+    if selected is None and env_name != "default":
+        source = "--env" if env else "OCIGEN_ENV"
+        known = sorted(config.environments)
+        from ocigen_iac.manifest.interpolate import did_you_mean
+
+        hint = did_you_mean(env_name, known)
+        if known:
+            hint = (hint + " " if hint else "") + f"known environments: {', '.join(known)}"
+        else:
+            hint = f"define it under `environments:` in {shown}"
+        line, col = (0, 0)
+        if tree is not None and "environments" in tree:
+            line, col = tree.key_pos["environments"]
+        raise ValidationFailed(
+            [
+                Diagnostic(
+                    shown if tree is not None else source,
+                    line,
+                    col,
+                    f"unknown environment {env_name!r} (selected by {source})",
+                    hint,
+                )
+            ]
+        )
+
+    def pick(name: str) -> Any:
+        value = getattr(selected, name, None) if selected is not None else None
+        return value if value is not None else getattr(config, name)
+
+    region = pick("region") or "us-chicago-1"
+    realm = pick("realm_domain") or "oraclecloud.com"
+    project = pick("project")
+    compartment = pick("compartment")
+    auth = _merge(config.auth, selected.auth if selected else None)
+    endpoints = _merge(config.endpoints, selected.endpoints if selected else None)
+    state = _merge(config.state, selected.state if selected else None)
+    variables = dict(config.vars)
+    if selected is not None:
+        variables.update(selected.vars)
+
+    # environment variables, then flags
+    layered: dict[str, Any] = {}
+    for var, key in ENV_VARS.items():
+        if environ.get(var):
+            layered[key] = (environ[var], var)
+    for key, value in overrides.items():
+        layered[key] = (value, f"--{key.replace('_', '-')}")
+
+    problems: list[Diagnostic] = []
+    for key, (value, source) in layered.items():
+        if key == "region":
+            region = str(value)
+        elif key == "realm_domain":
+            realm = str(value)
+        elif key == "project":
+            project = str(value)
+        elif key == "compartment":
+            compartment = str(value)
+        elif key == "auth_type":
+            if value not in AUTH_TYPES:
+                from ocigen_iac.manifest.interpolate import did_you_mean
+
+                hint = did_you_mean(str(value), AUTH_TYPES)
+                problems.append(
+                    Diagnostic(
+                        source,
+                        0,
+                        0,
+                        f"unknown auth type {value!r}",
+                        (hint + " " if hint else "") + f"use one of {', '.join(AUTH_TYPES)}",
+                    )
+                )
+            else:
+                auth["type"] = value
+        elif key == "profile":
+            auth["profile"] = str(value)
+        elif key == "api_key_env":
+            auth["api_key_env"] = str(value)
+        elif key in ("inference_endpoint", "vector_store_endpoint"):
+            if not re.match(r"^https?://\S+$", str(value)):
+                problems.append(
+                    Diagnostic(
+                        source,
+                        0,
+                        0,
+                        f"{value!r} is not an http(s) URL",
+                        "pass a base URL such as https://host/openai/v1",
+                    )
+                )
+            endpoints["inference" if key == "inference_endpoint" else "vector_stores"] = str(value).rstrip(
+                "/"
+            )
+        elif key == "state_path":
+            state["path"] = str(value)
+
+    stale = 3600.0
+    if state.get("stale_lock_after") is not None:
+        try:
+            stale = parse_duration(state["stale_lock_after"])
+        except ValueError as exc:
+            line, col = _pos(tree, env_name, ("state", "stale_lock_after"))
+            problems.append(
+                Diagnostic(
+                    shown,
+                    line,
+                    col,
+                    f"state.stale_lock_after: {exc}",
+                    "write a duration such as 1h, 30m or 90s",
+                )
+            )
+    backend = state.get("backend", "local")
+    if backend == "oci" and not (state.get("namespace") and state.get("bucket")):
+        line, col = _pos(tree, env_name, ("state", "backend"))
+        problems.append(
+            Diagnostic(
+                shown,
+                line,
+                col,
+                "state.backend 'oci' needs state.namespace and state.bucket",
+                "add the Object Storage namespace and bucket that hold the state",
+            )
+        )
+    if problems:
+        raise ValidationFailed(problems)
+
+    auth_settings = AuthSettings(**auth)
+    default_inference, default_vs = default_endpoints(region, realm, auth_settings)
+    state_path = Path(state.get("path", ".ocigen/state")).expanduser()
+    if not state_path.is_absolute():
+        state_path = root / state_path
+    state_kwargs: dict[str, Any] = {
+        "backend": backend,
+        "path": Path(os.path.normpath(state_path)),
+        "stale_lock_after_s": stale,
+    }
+    for k in ("namespace", "bucket", "prefix", "endpoint"):
+        if state.get(k) is not None:
+            state_kwargs[k] = state[k]
+    extra: dict[str, Any] = {}
+    if config.owner_tag_key:
+        extra["owner_tag_key"] = config.owner_tag_key
+    return Settings(
+        root=root,
+        env=env_name,
+        vars=variables,
+        region=region,
+        realm_domain=realm,
+        project=project,
+        compartment=compartment,
+        auth=auth_settings,
+        inference_base=endpoints.get("inference", default_inference).rstrip("/"),
+        vector_store_base=endpoints.get("vector_stores", default_vs).rstrip("/"),
+        state=StateSettings(**state_kwargs),
+        allow_paths_outside_root=config.allow_paths_outside_root,
+        local=local,
+        **extra,
+    )
+
+
+def _pos(tree: Any, env_name: str, loc: tuple[str, ...]) -> tuple[int, int]:
+    """Position of `loc` in the selected environment's block, else at the top level."""
+    if tree is None:
+        return (0, 0)
+    from ocigen_iac.manifest.diagnose import locate
+
+    pos, _, _, found = locate(tree, ("environments", env_name, *loc), tree.start)
+    if found:
+        return pos
+    return locate(tree, loc, tree.start)[0]
