@@ -247,7 +247,7 @@ def _read_config(root: Path) -> tuple[ProjectConfig, str, Any]:
     try:
         config = ProjectConfig.model_validate(_strip(tree, {loc for loc, _ in secrets}))
     except ValidationError as exc:
-        problems.extend(diagnostics_from(exc, ProjectConfig, tree, shown, tree.start))
+        problems.extend(diagnostics_from(exc, ProjectConfig, tree, shown, tree.start, top=shown))
         config = None
     if problems:
         problems.sort(key=lambda d: (d.line, d.column))

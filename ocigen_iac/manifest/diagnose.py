@@ -146,6 +146,7 @@ def diagnostics_from(
     file: str,
     base: Pos,
     path_prefix: str = "",
+    top: str = "the document",
 ) -> list[Diagnostic]:
     """One Diagnostic per distinct location (type errors of union members are merged)."""
     grouped: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
@@ -177,7 +178,7 @@ def diagnostics_from(
             msg = f"{shown} must be {expected}, got {_describe(value)}"
         elif etype == "extra_forbidden":
             field = str(loc[-1]) if loc else "?"
-            parent = shown.rsplit(".", 1)[0] if "." in shown else "the document"
+            parent = shown.rsplit(".", 1)[0] if "." in shown else top
             known = fields_at(model, loc[:-1])
             msg = f"unknown field {field!r} in {parent}"
             hint = did_you_mean(field, known)
@@ -186,7 +187,7 @@ def diagnostics_from(
             where = key_pos or pos
         elif etype == "missing":
             field = str(loc[-1]) if loc else "?"
-            parent = shown.rsplit(".", 1)[0] if "." in shown else "the document"
+            parent = shown.rsplit(".", 1)[0] if "." in shown else top
             msg = f"missing required field {field!r} in {parent}"
             hint = f"add '{field}:'"
         elif etype == "literal_error":
@@ -196,7 +197,7 @@ def diagnostics_from(
                 hint = did_you_mean(value, options)
         elif etype in ("union_tag_invalid", "union_tag_not_found"):
             ctx = err.get("ctx") or {}
-            options = _expected_literals(ctx)
+            options = re.findall(r"'([^']*)'", str(ctx.get("expected_tags", "")))
             if etype == "union_tag_not_found":
                 msg = f"{shown} needs a 'type' ({', '.join(options) or 'see the schema'})"
             else:
@@ -210,9 +211,11 @@ def diagnostics_from(
         elif etype in ("string_too_long", "string_too_short", "too_long", "too_short"):
             ctx = err.get("ctx") or {}
             is_key = bool(err["loc"]) and err["loc"][-1] == "[key]"
-            what = f"key {str(loc[-2])!r} of {shown}" if is_key else shown
+            what = shown
             if is_key:
-                what = f"key in {shown}"
+                parent = shown.rsplit(".", 1)[0] if "." in shown else shown
+                key = str(value)
+                what = f"key {key[:20] + '...' if len(key) > 20 else key!r} in {parent}"
             if etype.startswith("string"):
                 n = len(value) if isinstance(value, str) else "?"
                 if etype == "string_too_short":
@@ -220,10 +223,11 @@ def diagnostics_from(
                 else:
                     msg = f"{what} is {n} characters long; at most {ctx.get('max_length')} are allowed"
             else:
-                n = ctx.get("actual_length", len(value) if hasattr(value, "__len__") else "?")
+                n = ctx.get("actual_length") or (len(value) if hasattr(value, "__len__") else "?")
                 unit = "keys" if isinstance(value, dict) else "items"
                 if etype == "too_short":
-                    msg = f"{shown} needs at least {ctx.get('min_length')} {unit}"
+                    least = ctx.get("min_length")
+                    msg = f"{shown} needs at least {least} {unit[:-1] if least == 1 else unit}"
                 else:
                     msg = f"{shown} has {n} {unit}; at most {ctx.get('max_length')} are allowed"
             if is_key:

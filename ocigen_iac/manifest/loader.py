@@ -49,10 +49,8 @@ def load_desired(
     """
     root = Path(settings.root).resolve()
     conf = Confinement(root, settings.allow_paths_outside_root)
-    directory = Path(manifests_dir)
-    if not directory.is_absolute():
-        directory = root / directory
-    directory = Path(os.path.normpath(directory))
+    # a relative directory is relative to the working directory, like any path argument
+    directory = Path(manifests_dir).expanduser().resolve()
     shown_dir = conf.display(directory)
     if not directory.exists():
         raise ValidationFailed(

@@ -86,7 +86,9 @@ class Confinement:
                 close = _close_names(lexical.name, parent)
                 if close:
                     hint = f"did you mean {close!r}? " + hint
-            raise PathProblem(f"file {raw!r} does not exist ({self.display(lexical)})", hint)
+            shown = self.display(lexical)
+            where = f" ({shown})" if shown != raw else ""
+            raise PathProblem(f"file {raw!r} does not exist{where}", hint)
         if not lexical.is_file():
             raise PathProblem(
                 f"{raw!r} is not a regular file",

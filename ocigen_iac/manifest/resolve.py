@@ -253,7 +253,9 @@ class Resolver:
             self.error(
                 doc,
                 name_pos,
-                f"vector store name {name!r} is not valid",
+                f"vector store name {name!r}"
+                + (" (after interpolation)" if "${" in str(doc.tree_at("spec", "name") or "") else "")
+                + " is not valid",
                 "use 1-255 letters, digits, '-' or '_', starting with a letter or '_' (OCI rule)",
             )
         if self.owner_tag_key in spec.metadata:
