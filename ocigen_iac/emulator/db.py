@@ -1,0 +1,182 @@
+"""SQLite persistence primitives: one WAL-mode connection guarded by a lock, the schema, and the
+keyset-pagination helper every list endpoint uses.
+
+Ordering is always (created_at, seq): `seq` is an INTEGER PRIMARY KEY that grows monotonically, so
+objects created in the same second keep a stable order. Cursors (`after`/`before`) are object ids,
+resolved to their (created_at, seq) key; pages are fetched with an indexed row-value comparison,
+never by filtering everything in Python.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS files(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, filename TEXT NOT NULL,
+  purpose TEXT NOT NULL, bytes INTEGER NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER);
+CREATE INDEX IF NOT EXISTS files_order ON files(created_at, seq);
+CREATE INDEX IF NOT EXISTS files_purpose ON files(purpose, created_at, seq);
+CREATE INDEX IF NOT EXISTS files_expiry ON files(expires_at) WHERE expires_at IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS vector_stores(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, name TEXT, description TEXT,
+  created_at INTEGER NOT NULL, last_active_at INTEGER, expires_after TEXT, expires_at INTEGER,
+  metadata TEXT, expired INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS vs_order ON vector_stores(created_at, seq);
+
+CREATE TABLE IF NOT EXISTS vs_files(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, vs_id TEXT NOT NULL, file_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL, status TEXT NOT NULL, usage_bytes INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT, chunking TEXT NOT NULL, attributes TEXT, ready_at REAL,
+  fail_injected INTEGER NOT NULL DEFAULT 0, UNIQUE(vs_id, file_id));
+CREATE INDEX IF NOT EXISTS vsf_order ON vs_files(vs_id, created_at, seq);
+CREATE INDEX IF NOT EXISTS vsf_status ON vs_files(vs_id, status, created_at, seq);
+CREATE INDEX IF NOT EXISTS vsf_file ON vs_files(file_id);
+CREATE INDEX IF NOT EXISTS vsf_pending ON vs_files(ready_at) WHERE status = 'in_progress';
+
+CREATE TABLE IF NOT EXISTS batches(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, vs_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL, cancelled INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS batch_files(
+  batch_id TEXT NOT NULL, vs_id TEXT NOT NULL, file_id TEXT NOT NULL, PRIMARY KEY(batch_id, file_id));
+CREATE INDEX IF NOT EXISTS batch_files_file ON batch_files(vs_id, file_id);
+
+CREATE TABLE IF NOT EXISTS chunks(
+  id INTEGER PRIMARY KEY AUTOINCREMENT, vs_id TEXT NOT NULL, file_id TEXT NOT NULL, idx INTEGER NOT NULL,
+  text TEXT NOT NULL, ntokens INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_file ON chunks(vs_id, file_id);
+CREATE TABLE IF NOT EXISTS postings(
+  vs_id TEXT NOT NULL, term TEXT NOT NULL, chunk_id INTEGER NOT NULL, tf INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS postings_term ON postings(vs_id, term);
+CREATE INDEX IF NOT EXISTS postings_chunk ON postings(chunk_id);
+
+CREATE TABLE IF NOT EXISTS containers(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, name TEXT NOT NULL,
+  created_at INTEGER NOT NULL, last_active_at INTEGER NOT NULL, expires_minutes INTEGER NOT NULL,
+  memory_limit TEXT NOT NULL, expired INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS containers_order ON containers(created_at, seq);
+CREATE INDEX IF NOT EXISTS containers_name ON containers(name, created_at, seq);
+CREATE TABLE IF NOT EXISTS container_files(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, container_id TEXT NOT NULL,
+  filename TEXT NOT NULL, path TEXT NOT NULL, bytes INTEGER NOT NULL, created_at INTEGER NOT NULL,
+  source TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS cfiles_order ON container_files(container_id, created_at, seq);
+
+CREATE TABLE IF NOT EXISTS os_buckets(
+  ns TEXT NOT NULL, name TEXT NOT NULL, compartment_id TEXT, created_at TEXT NOT NULL, etag TEXT NOT NULL,
+  PRIMARY KEY(ns, name));
+CREATE TABLE IF NOT EXISTS os_objects(
+  ns TEXT NOT NULL, bucket TEXT NOT NULL, name TEXT NOT NULL, etag TEXT NOT NULL, size INTEGER NOT NULL,
+  md5 TEXT NOT NULL, content_type TEXT, modified_at TEXT NOT NULL, blob TEXT NOT NULL,
+  PRIMARY KEY(ns, bucket, name));
+"""
+
+
+class Database:
+    """A single sqlite3 connection shared by the event loop and the ingest worker, guarded by an RLock.
+    Every statement runs under the lock; `tx()` wraps several in one IMMEDIATE transaction."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.RLock()
+        self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=OFF")
+        self.conn.execute("PRAGMA cache_size=-65536")
+        self.conn.executescript(SCHEMA)
+        self._depth = 0
+
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        with self.lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self.conn
+                finally:
+                    self._depth -= 1
+                return
+            self.conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self.lock:
+            return self.conn.execute(sql, params).fetchall()
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        with self.lock:
+            return self.conn.execute(sql, params).fetchone()
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        with self.lock:
+            return self.conn.execute(sql, params)
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    def page(
+        self,
+        *,
+        table: str,
+        where: str,
+        params: Sequence[Any],
+        key_where: str,
+        order: str,
+        limit: int,
+        after: str | None,
+        before: str | None,
+        key_params: Sequence[Any] = (),
+        cols: str = "*",
+        prefix: str = "",
+    ) -> tuple[list[sqlite3.Row], bool]:
+        """Keyset pagination by (created_at, seq).
+
+        `key_where` locates the cursor row by id (e.g. "id = ?"); the cursor id is appended to
+        `key_params`. Returns (rows in list order, has_more in the direction of travel).
+        Raises LookupError(param) when a cursor id is unknown.
+        """
+        p = prefix
+        desc = order == "desc"
+        cond = [where] if where else []
+        args: list[Any] = list(params)
+        forward = True
+        for name, cursor in (("after", after), ("before", before)):
+            if cursor is None:
+                continue
+            key = self.one(f"SELECT created_at, seq FROM {table} WHERE {key_where}", [*key_params, cursor])
+            if key is None:
+                raise LookupError(name)
+            going_down = desc if name == "after" else not desc
+            cond.append(f"({p}created_at, {p}seq) {'<' if going_down else '>'} (?, ?)")
+            args += [key["created_at"], key["seq"]]
+            if name == "before" and after is None:
+                forward = False
+        direction = ("DESC" if desc else "ASC") if forward else ("ASC" if desc else "DESC")
+        sql = (
+            f"SELECT {cols} FROM {table} {'WHERE ' + ' AND '.join(cond) if cond else ''} "
+            f"ORDER BY {p}created_at {direction}, {p}seq {direction} LIMIT ?"
+        )
+        rows = self.all(sql, [*args, limit + 1])
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        if not forward:
+            rows.reverse()
+        return rows, has_more

@@ -1,0 +1,116 @@
+"""Fault injection and request counters.
+
+`FaultInjector` owns the seeded RNG (random.Random(seed), one per emulator). Every faultable request
+draws its decision once, in arrival order, under a lock: the same seed and request sequence give the
+same faults. `Counters` counts requests per "METHOD route-template" and the faults injected.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from .config import Faults
+
+API_PREFIXES = ("/20231130/openai/v1", "/openai/v1")
+
+
+@dataclass
+class Decision:
+    latency_s: float = 0.0
+    action: str | None = None  # "429" | "5xx" | "drop"
+    lost: str | None = None  # "500" | "drop": applied only after a successful create
+
+
+def _strip_prefix(path: str) -> str:
+    for p in API_PREFIXES:
+        if path.startswith(p):
+            return path[len(p) :] or "/"
+    return path
+
+
+def route_matches(routes: list[str], method: str, path: str) -> bool:
+    if not routes:
+        return True
+    short = _strip_prefix(path)
+    for entry in routes:
+        if " " in entry:
+            m, _, prefix = entry.partition(" ")
+            if m.upper() == method.upper() and (path.startswith(prefix) or short.startswith(prefix)):
+                return True
+        elif entry in path:
+            return True
+    return False
+
+
+class FaultInjector:
+    def __init__(self, faults: Faults, seed: int) -> None:
+        self._lock = threading.Lock()
+        self._rng = random.Random(seed)
+        self.faults = faults
+
+    def set(self, faults: Faults) -> None:
+        with self._lock:
+            self.faults = faults
+
+    def decide(self, method: str, path: str, is_create: bool) -> Decision:
+        f = self.faults
+        d = Decision()
+        if not f.active() or not route_matches(f.routes, method, path):
+            return d
+        with self._lock:
+            rng = self._rng
+            d.latency_s = f.latency_ms / 1000.0
+            if f.jitter_ms:
+                d.latency_s += rng.uniform(0, f.jitter_ms) / 1000.0
+            if f.rate_drop and rng.random() < f.rate_drop:
+                d.action = "drop"
+            elif f.rate_429 and rng.random() < f.rate_429:
+                d.action = "429"
+            elif f.rate_5xx and rng.random() < f.rate_5xx:
+                d.action = "5xx"
+            elif is_create and f.rate_lost_create and rng.random() < f.rate_lost_create:
+                d.lost = "500" if rng.random() < 0.5 else "drop"
+        return d
+
+    def ingest_fails(self) -> bool:
+        rate = self.faults.ingest_fail_rate
+        if not rate:
+            return False
+        with self._lock:
+            return self._rng.random() < rate
+
+
+class Counters:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with getattr(self, "_lock", threading.Lock()):
+            self.requests: Counter[str] = Counter()
+            self.status: Counter[str] = Counter()
+            self.injected: Counter[str] = Counter()
+            self.total = 0
+
+    def record(self, key: str, status: int | None) -> None:
+        with self._lock:
+            self.total += 1
+            self.requests[key] += 1
+            self.status["dropped" if status is None else str(status)] += 1
+
+    def inject(self, kind: str) -> None:
+        with self._lock:
+            self.injected[kind] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "total": self.total,
+                "requests": dict(sorted(self.requests.items())),
+                "status": dict(sorted(self.status.items())),
+                "injected": {k: self.injected.get(k, 0) for k in ("429", "5xx", "drop", "lost_create")},
+            }

@@ -1,0 +1,362 @@
+"""Resource semantics shared by several routes: rendering rows as API objects (with true status,
+file_counts, usage_bytes), attaching/detaching files, deleting files, and expiry.
+
+Expiry is evaluated lazily on every read (`refresh_*`) and eagerly by the background sweeper:
+- a File with expires_at <= now disappears (row, blob and every attachment);
+- a Vector store whose expires_at passed turns `expired` and loses its attachments (as OpenAI does);
+  the store object stays visible with status "expired";
+- a Container idle for expires_after.minutes turns `expired` and loses its files; it stays visible.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from typing import TYPE_CHECKING, Any
+
+from .errors import ApiError, not_found
+
+if TYPE_CHECKING:
+    from .core import Emulator
+
+AUTO_CHUNKING = {"type": "static", "static": {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": 400}}
+DEFAULT_CONTAINER_MINUTES = 20
+
+
+def _j(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+# -- files ---------------------------------------------------------------------------------------
+def file_obj(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "object": "file",
+        "bytes": row["bytes"],
+        "created_at": row["created_at"],
+        "expires_at": row["expires_at"],
+        "filename": row["filename"],
+        "purpose": row["purpose"],
+        "status": "processed",
+        "status_details": None,
+    }
+
+
+def get_file(emu: Emulator, file_id: str) -> sqlite3.Row:
+    row = emu.db.one("SELECT * FROM files WHERE id = ?", [file_id])
+    if row is None or (row["expires_at"] is not None and row["expires_at"] <= emu.now()):
+        raise not_found("file", file_id)
+    return row
+
+
+def delete_file(emu: Emulator, file_id: str) -> None:
+    """Delete a File, its blob and its attachments to every vector store (and their chunks)."""
+    with emu.db.tx() as c:
+        for r in c.execute("SELECT vs_id FROM vs_files WHERE file_id = ?", [file_id]).fetchall():
+            _drop_attachment(c, r["vs_id"], file_id)
+        c.execute("DELETE FROM files WHERE id = ?", [file_id])
+    emu.unlink(emu.blob("files", file_id))
+
+
+# -- vector stores -------------------------------------------------------------------------------
+def _drop_attachment(c: sqlite3.Connection, vs_id: str, file_id: str) -> None:
+    c.execute(
+        "DELETE FROM postings WHERE chunk_id IN (SELECT id FROM chunks WHERE vs_id = ? AND file_id = ?)",
+        [vs_id, file_id],
+    )
+    c.execute("DELETE FROM chunks WHERE vs_id = ? AND file_id = ?", [vs_id, file_id])
+    c.execute("DELETE FROM vs_files WHERE vs_id = ? AND file_id = ?", [vs_id, file_id])
+
+
+def detach(emu: Emulator, vs_id: str, file_id: str) -> bool:
+    with emu.db.tx() as c:
+        if c.execute("SELECT 1 FROM vs_files WHERE vs_id = ? AND file_id = ?", [vs_id, file_id]).fetchone():
+            _drop_attachment(c, vs_id, file_id)
+            return True
+    return False
+
+
+def _purge_store_contents(c: sqlite3.Connection, vs_id: str) -> None:
+    c.execute("DELETE FROM postings WHERE vs_id = ?", [vs_id])
+    c.execute("DELETE FROM chunks WHERE vs_id = ?", [vs_id])
+    c.execute("DELETE FROM vs_files WHERE vs_id = ?", [vs_id])
+    c.execute("DELETE FROM batch_files WHERE vs_id = ?", [vs_id])
+    c.execute("DELETE FROM batches WHERE vs_id = ?", [vs_id])
+
+
+def delete_store(emu: Emulator, vs_id: str) -> None:
+    with emu.db.tx() as c:
+        _purge_store_contents(c, vs_id)
+        c.execute("DELETE FROM vector_stores WHERE id = ?", [vs_id])
+
+
+def refresh_store(emu: Emulator, row: sqlite3.Row) -> sqlite3.Row:
+    """Expire the store if its time has come; returns the current row."""
+    if not row["expired"] and row["expires_at"] is not None and row["expires_at"] <= emu.now():
+        expire_store(emu, row["id"])
+        row = emu.db.one("SELECT * FROM vector_stores WHERE id = ?", [row["id"]]) or row
+    return row
+
+
+def expire_store(emu: Emulator, vs_id: str) -> None:
+    with emu.db.tx() as c:
+        c.execute(
+            "UPDATE vector_stores SET expired = 1, expires_at = MIN(COALESCE(expires_at, ?), ?) WHERE id = ?",
+            [emu.now(), emu.now(), vs_id],
+        )
+        _purge_store_contents(c, vs_id)
+
+
+def get_store(emu: Emulator, vs_id: str, *, usable: bool = False) -> sqlite3.Row:
+    row = emu.db.one("SELECT * FROM vector_stores WHERE id = ?", [vs_id])
+    if row is None:
+        raise not_found("vector store", vs_id)
+    row = refresh_store(emu, row)
+    if usable and row["expired"]:
+        raise ApiError(400, f"Vector store '{vs_id}' has expired.", code="vector_store_expired")
+    return row
+
+
+def touch_store(emu: Emulator, vs_id: str) -> None:
+    """Mark activity: last_active_at = now and expires_at moves with it."""
+    row = emu.db.one("SELECT expires_after FROM vector_stores WHERE id = ?", [vs_id])
+    if row is None:
+        return
+    now = emu.now()
+    ea = _j(row["expires_after"])
+    exp = now + int(ea["days"]) * 86400 if ea else None
+    emu.db.run(
+        "UPDATE vector_stores SET last_active_at = ?, expires_at = ? WHERE id = ? AND expired = 0",
+        [now, exp, vs_id],
+    )
+
+
+def file_counts(emu: Emulator, where: str, params: list[Any]) -> tuple[dict[str, int], int]:
+    counts = {"in_progress": 0, "completed": 0, "failed": 0, "cancelled": 0, "total": 0}
+    usage = 0
+    for r in emu.db.all(
+        f"SELECT status, COUNT(*) n, SUM(usage_bytes) u FROM vs_files WHERE {where} GROUP BY status", params
+    ):
+        counts[r["status"]] = r["n"]
+        counts["total"] += r["n"]
+        if r["status"] == "completed":
+            usage = r["u"] or 0
+    return counts, usage
+
+
+def store_obj(emu: Emulator, row: sqlite3.Row) -> dict[str, Any]:
+    row = refresh_store(emu, row)
+    counts, usage = file_counts(emu, "vs_id = ?", [row["id"]])
+    if row["expired"]:
+        status = "expired"
+    elif counts["in_progress"]:
+        status = "in_progress"
+    else:
+        status = "completed"
+    return {
+        "id": row["id"],
+        "object": "vector_store",
+        "created_at": row["created_at"],
+        "name": row["name"],
+        "description": row["description"],
+        "usage_bytes": usage,
+        "file_counts": counts,
+        "status": status,
+        "expires_after": _j(row["expires_after"]),
+        "expires_at": row["expires_at"],
+        "last_active_at": row["last_active_at"],
+        "metadata": _j(row["metadata"]) or {},
+    }
+
+
+def vsf_obj(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "id": row["file_id"],
+        "object": "vector_store.file",
+        "usage_bytes": row["usage_bytes"],
+        "created_at": row["created_at"],
+        "vector_store_id": row["vs_id"],
+        "status": row["status"],
+        "last_error": _j(row["last_error"]),
+        "chunking_strategy": _j(row["chunking"]),
+        "attributes": _j(row["attributes"]),
+    }
+
+
+def get_vsf(emu: Emulator, vs_id: str, file_id: str) -> sqlite3.Row:
+    row = emu.db.one("SELECT * FROM vs_files WHERE vs_id = ? AND file_id = ?", [vs_id, file_id])
+    if row is None:
+        raise not_found("vector store file", file_id)
+    return row
+
+
+def attach(
+    emu: Emulator,
+    c: sqlite3.Connection,
+    vs_id: str,
+    file_id: str,
+    attributes: dict[str, Any] | None,
+    chunking: dict[str, Any],
+    batch_id: str | None = None,
+) -> None:
+    """Attach inside an open transaction. Idempotent: an existing attachment is kept as it is."""
+    exists = c.execute("SELECT 1 FROM vs_files WHERE vs_id = ? AND file_id = ?", [vs_id, file_id]).fetchone()
+    if not exists:
+        c.execute(
+            "INSERT INTO vs_files(vs_id, file_id, created_at, status, usage_bytes, chunking, attributes,"
+            " ready_at, fail_injected) VALUES (?, ?, ?, 'in_progress', 0, ?, ?, ?, ?)",
+            [
+                vs_id,
+                file_id,
+                emu.now(),
+                json.dumps(chunking),
+                None if attributes is None else json.dumps(attributes),
+                time.time() + emu.ingest_delay(),
+                1 if emu.faults.ingest_fails() else 0,
+            ],
+        )
+    if batch_id is not None:
+        c.execute(
+            "INSERT OR IGNORE INTO batch_files(batch_id, vs_id, file_id) VALUES (?, ?, ?)",
+            [batch_id, vs_id, file_id],
+        )
+
+
+def check_files_exist(emu: Emulator, file_ids: list[str], param: str) -> None:
+    """All-or-nothing: every id must name a live File, else 404 for the whole request."""
+    now = emu.now()
+    missing = []
+    for i in range(0, len(file_ids), 500):
+        part = file_ids[i : i + 500]
+        q = ",".join("?" * len(part))
+        found = {
+            r["id"]
+            for r in emu.db.all(
+                f"SELECT id FROM files WHERE id IN ({q}) AND (expires_at IS NULL OR expires_at > ?)",
+                [*part, now],
+            )
+        }
+        missing += [f for f in part if f not in found]
+    if missing:
+        raise ApiError(
+            404,
+            f"No file found with id '{missing[0]}'"
+            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            + "; nothing was attached.",
+            param=param,
+            code="not_found",
+        )
+
+
+# -- batches -------------------------------------------------------------------------------------
+def batch_obj(emu: Emulator, row: sqlite3.Row) -> dict[str, Any]:
+    counts, _ = file_counts(
+        emu,
+        "vs_id = ? AND file_id IN (SELECT file_id FROM batch_files WHERE batch_id = ?)",
+        [row["vs_id"], row["id"]],
+    )
+    if row["cancelled"]:
+        status = "cancelled"
+    elif counts["in_progress"]:
+        status = "in_progress"
+    elif counts["total"] and counts["failed"] == counts["total"]:
+        status = "failed"
+    else:
+        status = "completed"
+    return {
+        "id": row["id"],
+        "object": "vector_store.files_batch",
+        "created_at": row["created_at"],
+        "vector_store_id": row["vs_id"],
+        "status": status,
+        "file_counts": counts,
+    }
+
+
+# -- containers ----------------------------------------------------------------------------------
+def refresh_container(emu: Emulator, row: sqlite3.Row) -> sqlite3.Row:
+    if not row["expired"] and row["last_active_at"] + row["expires_minutes"] * 60 <= emu.now():
+        expire_container(emu, row["id"])
+        row = emu.db.one("SELECT * FROM containers WHERE id = ?", [row["id"]]) or row
+    return row
+
+
+def expire_container(emu: Emulator, cid: str) -> None:
+    with emu.db.tx() as c:
+        ids = [r["id"] for r in c.execute("SELECT id FROM container_files WHERE container_id = ?", [cid])]
+        c.execute("DELETE FROM container_files WHERE container_id = ?", [cid])
+        c.execute("UPDATE containers SET expired = 1 WHERE id = ?", [cid])
+    for i in ids:
+        emu.unlink(emu.blob("cfiles", i))
+
+
+def get_container(emu: Emulator, cid: str, *, usable: bool = False, touch: bool = False) -> sqlite3.Row:
+    row = emu.db.one("SELECT * FROM containers WHERE id = ?", [cid])
+    if row is None:
+        raise not_found("container", cid)
+    row = refresh_container(emu, row)
+    if usable and row["expired"]:
+        raise ApiError(
+            400, f"Container '{cid}' has expired and cannot be reactivated.", code="container_expired"
+        )
+    if touch and not row["expired"]:
+        emu.db.run("UPDATE containers SET last_active_at = ? WHERE id = ?", [emu.now(), cid])
+        row = emu.db.one("SELECT * FROM containers WHERE id = ?", [cid]) or row
+    return row
+
+
+def container_obj(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "object": "container",
+        "name": row["name"],
+        "created_at": row["created_at"],
+        "status": "expired" if row["expired"] else "running",
+        "last_active_at": row["last_active_at"],
+        "expires_after": {"anchor": "last_active_at", "minutes": row["expires_minutes"]},
+        "memory_limit": row["memory_limit"],
+    }
+
+
+def cfile_obj(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "object": "container.file",
+        "container_id": row["container_id"],
+        "created_at": row["created_at"],
+        "bytes": row["bytes"],
+        "path": row["path"],
+        "source": row["source"],
+    }
+
+
+def delete_container(emu: Emulator, cid: str) -> None:
+    with emu.db.tx() as c:
+        ids = [r["id"] for r in c.execute("SELECT id FROM container_files WHERE container_id = ?", [cid])]
+        c.execute("DELETE FROM container_files WHERE container_id = ?", [cid])
+        c.execute("DELETE FROM containers WHERE id = ?", [cid])
+    for i in ids:
+        emu.unlink(emu.blob("cfiles", i))
+
+
+# -- sweeping ------------------------------------------------------------------------------------
+def sweep(emu: Emulator) -> None:
+    """Apply every expiry that is due. Bounded: at most 1000 objects of each kind per sweep."""
+    now = emu.now()
+    for r in emu.db.all(
+        "SELECT id FROM files WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT 1000", [now]
+    ):
+        delete_file(emu, r["id"])
+    for r in emu.db.all(
+        "SELECT id FROM vector_stores WHERE expired = 0 AND expires_at IS NOT NULL AND expires_at <= ?"
+        " LIMIT 1000",
+        [now],
+    ):
+        expire_store(emu, r["id"])
+    for r in emu.db.all(
+        "SELECT id FROM containers WHERE expired = 0"
+        " AND last_active_at + expires_minutes * 60 <= ? LIMIT 1000",
+        [now],
+    ):
+        expire_container(emu, r["id"])

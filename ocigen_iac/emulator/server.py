@@ -1,0 +1,130 @@
+"""EmulatorServer (uvicorn in a background thread, for tests and `--local`) and `serve` (blocking,
+for `ocigen-iac emulator`)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+
+from .app import EmulatorApp
+from .config import EmulatorConfig, Faults
+from .core import Emulator
+
+
+def _uvicorn_config(app: EmulatorApp, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        http="h11",
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=3,
+        timeout_keep_alive=30,
+    )
+
+
+class EmulatorServer:
+    """A running emulator. `start()` returns once it accepts connections; `stop()` shuts it down
+    (uvicorn, the ingest worker, the database). Usable as a context manager."""
+
+    def __init__(self, config: EmulatorConfig, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.config = config
+        self.host = host
+        self.port = port
+        self.emulator: Emulator | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._sock: socket.socket | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> EmulatorServer:
+        if self._thread is not None:
+            return self
+        self.emulator = Emulator(self.config)
+        self.emulator.start()
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto is TCP
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        sock.listen(2048)
+        sock.setblocking(False)
+        self._sock = sock
+        self.port = sock.getsockname()[1]
+        self._server = uvicorn.Server(_uvicorn_config(EmulatorApp(self.emulator), self.host, self.port))
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="emulator-uvicorn", daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the emulator did not start")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+        if self.emulator is not None:
+            self.emulator.stop()
+            self.emulator = None
+        self._server = None
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- addresses -----------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def inference_base(self) -> str:
+        return self.url + "/openai/v1"
+
+    @property
+    def management_base(self) -> str:
+        return self.url + "/20231130/openai/v1"
+
+    # -- control -------------------------------------------------------------------------------
+    def _emu(self) -> Emulator:
+        if self.emulator is None:
+            raise RuntimeError("the emulator is not running")
+        return self.emulator
+
+    def set_faults(self, faults: Faults) -> None:
+        self._emu().set_faults(faults)
+
+    def counters(self) -> dict[str, Any]:
+        return self._emu().counters.snapshot()
+
+    def reset_counters(self) -> None:
+        self._emu().counters.reset()
+
+
+def serve(config: EmulatorConfig, host: str = "127.0.0.1", port: int = 8080) -> None:
+    """Run the emulator in the foreground until interrupted (Ctrl-C / SIGTERM)."""
+    emu = Emulator(config)
+    emu.start()
+    try:
+        uvicorn.Server(_uvicorn_config(EmulatorApp(emu), host, port)).run()
+    finally:
+        emu.stop()

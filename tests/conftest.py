@@ -1,0 +1,38 @@
+"""Shared fixtures. `emulator`: a started EmulatorServer (tmp data dir, api_keys=["test-key"],
+project header required, tiny ingest delay). `make_emulator(**overrides)`: the same with a custom
+EmulatorConfig; every server it makes is stopped at the end of the test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ocigen_iac.emulator import EmulatorConfig, EmulatorServer
+
+
+@pytest.fixture
+def make_emulator(tmp_path: Path) -> Iterator[Callable[..., EmulatorServer]]:
+    servers: list[EmulatorServer] = []
+
+    def make(**overrides: Any) -> EmulatorServer:
+        cfg = {
+            "data_dir": tmp_path / f"emulator-{len(servers)}",
+            "api_keys": ["test-key"],
+            "ingest_delay_s": 0.01,
+        }
+        cfg.update(overrides)
+        srv = EmulatorServer(EmulatorConfig(**cfg), host="127.0.0.1", port=0)
+        servers.append(srv)
+        return srv.start()
+
+    yield make
+    for srv in servers:
+        srv.stop()
+
+
+@pytest.fixture
+def emulator(make_emulator: Callable[..., EmulatorServer]) -> EmulatorServer:
+    return make_emulator()
