@@ -372,6 +372,7 @@ def import_(
 @guarded
 def output(
     env: EnvOpt = None,
+    local: LocalOpt = False,
     root: RootOpt = Path("."),
     json_out: JsonOpt = False,
     fmt: Annotated[str, typer.Option("--format", help="text | json | env")] = "text",
@@ -379,7 +380,7 @@ def output(
     """Print the live ids an application needs (vector store ids, file ids, container ids)."""
     from ocigen_iac.engine.commands import outputs, render_outputs
 
-    settings, _ = _load(root, env, False, None)
+    settings, _ = _load(root, env, local, None)
     typer.echo(render_outputs(outputs(settings), "json" if json_out else fmt))
 
 
@@ -402,12 +403,13 @@ def graph(
 def force_unlock(
     lock_id: Annotated[str, typer.Argument(metavar="LOCK_ID")],
     env: EnvOpt = None,
+    local: LocalOpt = False,
     root: RootOpt = Path("."),
 ) -> None:
     """Release a state lock left behind by a run that can no longer release it."""
     from ocigen_iac.state import make_backend
 
-    settings, _ = _load(root, env, False, None)
+    settings, _ = _load(root, env, local, None)
     info = make_backend(settings).force_unlock(lock_id)
     typer.echo(f"ocigen-iac state has been successfully unlocked (lock {lock_id}"
                + (f", held by {info.holder}@{info.host} for {info.operation}" if info else "") + ").")
@@ -435,66 +437,66 @@ def emulator(
 # --- state subcommands ---------------------------------------------------------------------
 @state_app.command("list")
 @guarded
-def state_list(env: EnvOpt = None, root: RootOpt = Path(".")) -> None:
+def state_list(env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = Path(".")) -> None:
     """List every address in state."""
     from ocigen_iac.engine.commands import state_list as do
 
-    settings, _ = _load(root, env, False, None)
+    settings, _ = _load(root, env, local, None)
     for line in do(settings):
         typer.echo(line)
 
 
 @state_app.command("show")
 @guarded
-def state_show(address: str, env: EnvOpt = None, root: RootOpt = Path(".")) -> None:
+def state_show(address: str, env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = Path(".")) -> None:
     """Show one address's state record (ids, applied attributes, hashes)."""
     from ocigen_iac.engine.commands import state_show as do
 
-    settings, _ = _load(root, env, False, None)
+    settings, _ = _load(root, env, local, None)
     typer.echo(do(settings, address))
 
 
 @state_app.command("rm")
 @guarded
-def state_rm(addresses: list[str], env: EnvOpt = None, root: RootOpt = Path("."),
+def state_rm(addresses: list[str], env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = Path("."),
              lock_timeout: LockTimeoutOpt = "0s") -> None:
     """Forget addresses (the live objects are left alone)."""
     from ocigen_iac.engine.commands import state_rm as do
 
-    settings, _ = _load(root, env, False, None)
+    settings, _ = _load(root, env, local, None)
     typer.echo(do(settings, addresses, _duration(lock_timeout)))
 
 
 @state_app.command("mv")
 @guarded
-def state_mv(source: str, target: str, env: EnvOpt = None, root: RootOpt = Path("."),
+def state_mv(source: str, target: str, env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = Path("."),
              lock_timeout: LockTimeoutOpt = "0s") -> None:
     """Rename an address (after renaming a manifest document) without touching the live object."""
     from ocigen_iac.engine.commands import state_mv as do
 
-    settings, _ = _load(root, env, False, None)
+    settings, _ = _load(root, env, local, None)
     typer.echo(do(settings, source, target, _duration(lock_timeout)))
 
 
 @state_app.command("pull")
 @guarded
-def state_pull(env: EnvOpt = None, root: RootOpt = Path(".")) -> None:
+def state_pull(env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = Path(".")) -> None:
     """Print the current state as JSON."""
     from ocigen_iac.engine.commands import state_pull as do
 
-    settings, _ = _load(root, env, False, None)
+    settings, _ = _load(root, env, local, None)
     typer.echo(do(settings))
 
 
 @state_app.command("push")
 @guarded
-def state_push(path: Path, env: EnvOpt = None, root: RootOpt = Path("."),
+def state_push(path: Path, env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = Path("."),
                force: Annotated[bool, typer.Option("--force", help="Allow another lineage or an older serial.")] = False,
                lock_timeout: LockTimeoutOpt = "0s") -> None:
     """Replace the state with a JSON file (refuses another lineage or an older serial)."""
     from ocigen_iac.engine.commands import state_push as do
 
-    settings, _ = _load(root, env, False, None)
+    settings, _ = _load(root, env, local, None)
     typer.echo(do(settings, path, force, _duration(lock_timeout)))
 
 

@@ -26,4 +26,6 @@ def make_backend(settings: Settings) -> StateBackend:
         from ocigen_iac.state.oci_backend import OciBackend  # imports `oci` lazily
 
         return OciBackend(settings)
+    if settings.local:  # the embedded emulator's objects get their own state, beside its data
+        return LocalBackend(settings.root / ".ocigen" / "local" / "state", settings.env, settings.state.stale_lock_after_s)
     return LocalBackend(settings.state.path, settings.env, settings.state.stale_lock_after_s)

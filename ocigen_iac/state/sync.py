@@ -48,7 +48,7 @@ class SyncState:
             return copy.deepcopy(self.state)
 
     def _record(self, record: dict[str, Any]) -> None:
-        self.backend.journal_append([record])
+        self.backend.journal_append([record], self.state)
 
     def put(self, address: str, resource: ResourceState) -> None:
         with self._mutex:

@@ -22,6 +22,8 @@ _SHOWN_ON_CREATE = ("filename", "purpose", "bytes", "name", "description", "meta
 
 
 def _v(value: Any) -> str:
+    if isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value):
+        return json.dumps(value[:12] + "…", ensure_ascii=False)  # a sha256: the prefix is enough to tell
     if isinstance(value, str):
         return json.dumps(value if len(value) <= 64 else value[:16] + "…", ensure_ascii=False)
     if value is None:
