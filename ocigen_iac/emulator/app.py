@@ -81,7 +81,10 @@ class EmulatorApp:
             if client not in LOOPBACK:
                 resp: Response = JSONResponse(ApiError(403, "admin routes are loopback-only").body(), 403)
             else:
-                resp = await self._run(route, request, params, BodyCheck(None), "api")
+                try:
+                    resp = await self._run(route, request, params, BodyCheck(None), "api")
+                except ApiError as exc:
+                    resp = self._error(exc, "api")
             await resp(scope, receive, send)
             return
         family = route.family if route is not None else ("os" if path.startswith("/n") else "api")

@@ -16,7 +16,8 @@ HEADERS = {"Authorization": "Bearer test-key", "OpenAI-Project": "ocid1.generati
 def client(srv: EmulatorServer, **kw: Any) -> httpx.Client:
     headers = dict(HEADERS)
     headers.update(kw.pop("headers", {}))
-    return httpx.Client(base_url=srv.inference_base, headers=headers, timeout=30, **kw)
+    kw.setdefault("base_url", srv.inference_base)
+    return httpx.Client(headers=headers, timeout=30, **kw)
 
 
 def upload(c: httpx.Client, name: str, data: bytes, purpose: str = "assistants", **fields: str) -> dict[str, Any]:
