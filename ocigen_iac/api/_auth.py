@@ -68,7 +68,7 @@ class AuthProvider(Protocol):
         """Load credentials lazily (IAM: build the signer off the event loop)."""
         ...
 
-    def apply(self, request: httpx.Request, body_sha256: str | None, content_length: int | None) -> None:
+    async def apply(self, request: httpx.Request, body_sha256: str | None, content_length: int | None) -> None:
         """Decorate `request` in place (called for every attempt)."""
         ...
 
@@ -91,7 +91,7 @@ class NoAuth:
     async def prepare(self) -> None:
         return None
 
-    def apply(self, request: httpx.Request, body_sha256: str | None, content_length: int | None) -> None:
+    async def apply(self, request: httpx.Request, body_sha256: str | None, content_length: int | None) -> None:
         return None
 
     async def refresh(self) -> bool:
@@ -114,7 +114,7 @@ class ApiKeyAuth:
     async def prepare(self) -> None:
         return None
 
-    def apply(self, request: httpx.Request, body_sha256: str | None, content_length: int | None) -> None:
+    async def apply(self, request: httpx.Request, body_sha256: str | None, content_length: int | None) -> None:
         request.headers["Authorization"] = f"Bearer {self._key.get()}"
 
     async def refresh(self) -> bool:
@@ -232,7 +232,15 @@ class IamAuth:
 
     # -- per request --
 
-    def apply(self, request: httpx.Request, body_sha256: str | None, content_length: int | None) -> None:
+    async def apply(self, request: httpx.Request, body_sha256: str | None, content_length: int | None) -> None:
+        if self.kind in ("instance_principal", "resource_principal"):
+            # these signers refresh their federation token inside do_request_sign (network I/O):
+            # keep that off the event loop
+            await asyncio.to_thread(self._sign, request, body_sha256, content_length)
+        else:
+            self._sign(request, body_sha256, content_length)
+
+    def _sign(self, request: httpx.Request, body_sha256: str | None, content_length: int | None) -> None:
         if self._signer is None:  # pragma: no cover - transport calls prepare() first
             raise RuntimeError("IamAuth.apply before prepare()")
         from oci._vendor.requests.structures import CaseInsensitiveDict

@@ -369,7 +369,7 @@ class Transport:
             req.headers.pop("Transfer-Encoding", None)
         if body is not None and not body and method in ("POST", "PUT", "PATCH"):
             req.headers["Content-Length"] = "0"
-        self.auth.apply(req, sha, length)
+        await self.auth.apply(req, sha, length)
         shown = str(req.url)
         async with self._sem:
             self.stats.attempts += 1

@@ -363,3 +363,51 @@ def test_file_changing_mid_upload_aborts_without_creating(start_emulator: Any, t
     with pytest.raises(UploadChanged):
         run(go())
     assert admin(server, "GET", "objects")["files"] == []
+
+
+@pytest.mark.parametrize("kind,factory", [
+    ("instance_principal", "InstancePrincipalsSecurityTokenSigner"),
+    ("resource_principal", "get_resource_principals_signer"),
+])
+def test_principal_flavours_sign_with_the_oci_signer(start_emulator: Any, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch, kind: str,
+                                                      factory: str) -> None:
+    """No IMDS / RPST here: the oci factory is replaced by a key-file signer, the wiring is real."""
+    import oci.auth.signers
+    import oci.signer
+
+    from .iam_keys import TENANCY, USER
+
+    iam = write_iam_files(tmp_path / "oci")
+    fp = iam.user_key_id.rsplit("/", 1)[1]
+    made: list[Any] = []
+
+    def fake(**kw: Any) -> Any:
+        made.append(kw)
+        return oci.signer.Signer(TENANCY, USER, fp, str(tmp_path / "oci" / "oci_api_key.pem"))
+
+    monkeypatch.setattr(oci.auth.signers, factory, fake)
+    server = start_emulator(api_keys=[], signing_keys={iam.user_key_id: iam.public_pem})
+    src = tmp_path / "doc.txt"
+    src.write_text("principal upload")
+
+    async def go() -> None:
+        async with client(server, api_key=None, auth=AuthSettings(type=kind)) as c:  # type: ignore[arg-type]
+            f = await c.create_file(src, purpose="assistants", filename="doc.txt")
+            assert (await c.get_file(f.id)).bytes == len("principal upload")
+            assert c.auth_description == kind
+
+    run(go())
+    assert len(made) == 1  # built lazily, once
+
+    def broken(**kw: Any) -> Any:
+        raise RuntimeError("Could not reach the instance metadata service at 169.254.169.254")
+
+    monkeypatch.setattr(oci.auth.signers, factory, broken)
+
+    async def go2() -> None:
+        async with client(server, api_key=None, auth=AuthSettings(type=kind)) as c:  # type: ignore[arg-type]
+            await c.get_file("file-x")
+
+    with pytest.raises(AuthFailed, match=f"cannot load credentials for {kind}: RuntimeError: Could not reach"):
+        run(go2())
