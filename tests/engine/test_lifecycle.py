@@ -1,0 +1,299 @@
+"""Plan/apply end to end over real HTTP against the emulator: the behaviours issue 5 promises."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from ocigen_iac.emulator import Faults
+from tests.engine.harness import Project
+
+HANDBOOK = "file.handbook"
+STORE = "vector_store.support-kb"
+CONTAINER = "container.analyst-sandbox"
+
+
+def test_example_manifests_apply_then_plan_shows_no_changes(project: Project) -> None:
+    first = project.run("apply", "manifests", "--auto-approve")
+    assert first.exit_code == 0, first.output
+    assert "Apply complete! Resources: 18 added, 0 changed, 0 destroyed." in first.stdout
+    again = project.run("plan", "manifests", "--detailed-exitcode")
+    assert again.exit_code == 0, again.output
+    assert "No changes. Your infrastructure matches the configuration." in again.stdout
+    objects = project.objects()
+    assert len(objects["files"]) == 7
+    assert len(objects["vector_store_files"]) == 7
+    assert all(f["status"] == "completed" for f in objects["vector_store_files"])
+    assert len(objects["containers"]) == 1
+
+
+def test_plan_with_changes_exits_2_with_detailed_exitcode(project: Project) -> None:
+    r = project.run("plan", "manifests", "--detailed-exitcode")
+    assert r.exit_code == 2, r.output
+    assert "Plan: 18 to add, 0 to change, 0 to destroy." in r.stdout
+    assert project.objects()["files"] == []  # plan never mutates
+
+
+def test_edited_document_is_replaced_before_old_is_deleted(applied: Project) -> None:
+    project = applied
+    store_id = project.state_id(STORE)
+    old_id = project.state_id(HANDBOOK)
+    doc = project.root / "manifests" / "docs" / "handbook.md"
+    doc.write_text(doc.read_text() + "\nA new paragraph about escalations.\n")
+
+    plan = project.run("plan", "manifests", "--json").json()
+    content_replaces = [c for c in plan["resource_changes"]
+                        if c["reasons"][0]["code"] == "replace_because_content_changed"]
+    assert [c["address"] for c in content_replaces] == [HANDBOOK]
+    assert content_replaces[0]["action"] == "replace"
+    assert "sha256" in content_replaces[0]["reasons"][0]["detail"]
+
+    # Watch the store's file list while apply runs (latency makes the apply span many looks).
+    project.server.set_faults(Faults(latency_ms=40))
+    seen: list[list[str]] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        for _ in range(2000):  # bounded
+            if stop.is_set():
+                break
+            seen.append(project.store_file_ids(store_id))
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        r = project.run("apply", "manifests", "--auto-approve")
+    finally:
+        stop.set()
+        watcher.join(timeout=30)
+    project.server.set_faults(Faults())
+    assert r.exit_code == 0, r.output
+    new_id = project.state_id(HANDBOOK)
+    assert new_id != old_id
+    assert len(seen) >= 3
+    for ids in seen:  # at every look, the store held the old or the new version
+        assert old_id in ids or new_id in ids, ids
+    assert any(new_id in ids for ids in seen)
+    final = project.store_file_ids(store_id)
+    assert new_id in final and old_id not in final
+    assert old_id not in {f["id"] for f in project.objects()["files"]}  # old file deleted, not leaked
+
+
+def test_removing_a_manifest_deletes_only_what_state_owns(applied: Project) -> None:
+    project = applied
+    # objects created outside the tool, in the same project
+    foreign_file = project.http.post("/files", files={"file": ("notes.md", b"# mine\n")},
+                                     data={"purpose": "assistants"}).json()["id"]
+    foreign_container = project.http.post("/containers", json={"name": "analyst-sandbox"}).json()["id"]
+    (project.root / "manifests" / "analyst-sandbox.yaml").unlink()
+    r = project.run("apply", "manifests", "--auto-approve")
+    assert r.exit_code == 0, r.output
+    assert "0 added, 0 changed, 3 destroyed" in r.stdout
+    objects = project.objects()
+    container_ids = {c["id"] for c in objects["containers"] if c.get("status") != "deleted"}
+    assert container_ids == {foreign_container}
+    assert foreign_file in {f["id"] for f in objects["files"]}
+    assert len(objects["files"]) == 8  # 7 managed + the foreign one
+
+
+def test_changing_store_metadata_is_an_update_in_place(applied: Project) -> None:
+    project = applied
+    store_id = project.state_id(STORE)
+    m = project.root / "manifests" / "knowledge-base.yaml"
+    m.write_text(m.read_text().replace("team: support", "team: platform"))
+    plan = project.run("plan", "manifests", "--json").json()
+    assert [(c["address"], c["action"]) for c in plan["resource_changes"]] == [(STORE, "update")]
+    assert plan["change_summary"] == {"add": 0, "change": 1, "destroy": 0, "forget": 0}
+    r = project.run("apply", "manifests", "--auto-approve")
+    assert r.exit_code == 0, r.output
+    assert project.state_id(STORE) == store_id
+    live = project.http.get(f"{project.server.management_base}/vector_stores/{store_id}").json()
+    assert live["metadata"]["team"] == "platform"
+    assert project.run("plan", "manifests", "--detailed-exitcode").exit_code == 0
+
+
+def test_container_deleted_behind_the_tools_back_is_recreated_with_its_files(applied: Project) -> None:
+    project = applied
+    old = project.state_id(CONTAINER)
+    assert project.http.delete(f"/containers/{old}").status_code == 200
+    plan = project.run("plan", "manifests")
+    assert "Objects have changed outside of ocigen-iac" in plan.stdout
+    assert f"# {CONTAINER} has been deleted" in plan.stdout
+    r = project.run("apply", "manifests", "--auto-approve")
+    assert r.exit_code == 0, r.output
+    new = project.state_id(CONTAINER)
+    assert new != old
+    names = sorted(f["path"].rsplit("/", 1)[-1] for f in project.http.get(f"/containers/{new}/files").json()["data"])
+    assert names == ["handbook.md", "prices.csv"]
+    assert project.run("plan", "manifests", "--detailed-exitcode").exit_code == 0
+
+
+def test_expired_container_is_recreated(applied: Project) -> None:
+    import httpx
+
+    project = applied
+    old = project.state_id(CONTAINER)
+    httpx.post(f"{project.server.url}/_admin/expire", json={"container_id": old}).raise_for_status()
+    plan = project.run("plan", "manifests", "--json").json()
+    reasons = {c["address"]: c["reasons"][0]["code"] for c in plan["resource_changes"]}
+    assert reasons[CONTAINER] == "create_because_expired"
+    assert project.run("apply", "manifests", "--auto-approve").exit_code == 0
+    assert project.state_id(CONTAINER) != old
+
+
+def test_saved_plan_goes_stale_after_another_apply(applied: Project) -> None:
+    project = applied
+    m = project.root / "manifests" / "knowledge-base.yaml"
+    m.write_text(m.read_text().replace("team: support", "team: platform"))
+    saved = project.run("plan", "manifests", "-out", "kb.plan")
+    assert saved.exit_code == 0, saved.output
+    assert (project.root / "kb.plan").stat().st_mode & 0o777 == 0o600
+    other = project.run("apply", "manifests", "--auto-approve")  # someone else applies first
+    assert other.exit_code == 0
+    r = project.run("apply", "kb.plan")
+    assert r.exit_code == 1
+    assert "Saved plan is stale" in r.stderr
+    assert "Run plan again" in r.stderr
+
+
+def test_saved_plan_applies_when_nothing_changed_in_between(applied: Project) -> None:
+    project = applied
+    m = project.root / "manifests" / "knowledge-base.yaml"
+    m.write_text(m.read_text().replace("team: support", "team: platform"))
+    assert project.run("plan", "manifests", "-out", "kb.plan").exit_code == 0
+    r = project.run("apply", "kb.plan")
+    assert r.exit_code == 0, r.output
+    assert "Apply complete! Resources: 0 added, 1 changed, 0 destroyed." in r.stdout
+
+
+def test_saved_plan_refused_when_a_local_file_changed(applied: Project) -> None:
+    project = applied
+    doc = project.root / "manifests" / "docs" / "handbook.md"
+    doc.write_text(doc.read_text() + "\nv2\n")
+    assert project.run("plan", "manifests", "-out", "p.plan").exit_code == 0
+    doc.write_text(doc.read_text() + "\nv3\n")
+    r = project.run("apply", "p.plan")
+    assert r.exit_code == 1
+    assert "local file manifests/docs/handbook.md changed" in r.stderr
+
+
+def test_second_concurrent_apply_fails_on_the_lock_and_names_the_holder(project: Project) -> None:
+    project.server.set_faults(Faults(latency_ms=150))
+    first = project.spawn("apply", "manifests", "--auto-approve")
+    try:
+        lock_info = project.root / ".ocigen" / "state" / "default.lock.json"
+        for _ in range(200):
+            if lock_info.exists():
+                break
+            time.sleep(0.05)
+        assert lock_info.exists(), "first apply never took the lock"
+        second = project.run("apply", "manifests", "--auto-approve")
+        assert second.exit_code == 1
+        assert "held by another run" in second.stderr
+        assert f"(pid {first.pid})" in second.stderr
+        assert "Operation: apply" in second.stderr
+        assert "force-unlock" in second.stderr
+    finally:
+        project.server.set_faults(Faults())
+        out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert project.run("plan", "manifests", "--detailed-exitcode").exit_code == 0
+
+
+def test_destroy_leaves_nothing_live(applied: Project) -> None:
+    project = applied
+    r = project.run("destroy", "manifests", "--auto-approve")
+    assert r.exit_code == 0, r.output
+    assert "Destroy complete! Resources: 18 destroyed." in r.stdout
+    objects = project.objects()
+    assert objects["files"] == []
+    assert [s for s in objects["vector_stores"] if s.get("status") != "deleted"] == []
+    assert objects["vector_store_files"] == []
+    assert [c for c in objects["containers"] if c.get("status") != "deleted"] == []
+    assert project.state()["resources"] == {}
+    assert project.run("plan", "manifests", "--destroy").stdout.strip().endswith("No changes. No objects need to be destroyed.")
+
+
+def test_prevent_destroy_makes_the_plan_fail_and_says_why(applied: Project) -> None:
+    project = applied
+    m = project.root / "manifests" / "knowledge-base.yaml"
+    m.write_text(m.read_text().replace("prevent_destroy: false", "prevent_destroy: true"))
+    r = project.run("plan", "manifests", "--destroy")
+    assert r.exit_code == 1
+    assert "prevent_destroy" in r.stderr and STORE in r.stderr
+
+
+def test_ignore_changes_hides_an_attribute_from_the_diff(applied: Project) -> None:
+    project = applied
+    m = project.root / "manifests" / "knowledge-base.yaml"
+    text = m.read_text().replace("team: support", "team: platform")
+    text = text.replace("  prevent_destroy: false", "  prevent_destroy: false\n  ignore_changes: [metadata]")
+    m.write_text(text)
+    r = project.run("plan", "manifests", "--detailed-exitcode")
+    assert r.exit_code == 0, r.output
+
+
+def test_ingestion_failure_is_reported_recorded_and_retried(project: Project) -> None:
+    project.server.set_faults(Faults(ingest_fail_rate=1.0))
+    r = project.run("apply", "manifests", "--auto-approve")
+    assert r.exit_code == 1
+    assert "server_error" in r.stderr
+    failed = [rs for rs in project.state()["resources"].values()
+              if rs["kind"] == "vector_store_file" and rs.get("status") == "failed"]
+    assert len(failed) == 7 and all(rs["last_error"]["code"] == "server_error" for rs in failed)
+    project.server.set_faults(Faults())
+    plan = project.run("plan", "manifests", "--json").json()
+    assert {c["reasons"][0]["code"] for c in plan["resource_changes"]} == {"replace_because_ingestion_failed"}
+    assert project.run("apply", "manifests", "--auto-approve").exit_code == 0
+    assert project.run("plan", "manifests", "--detailed-exitcode").exit_code == 0
+
+
+def test_apply_without_a_terminal_refuses_rather_than_waits(project: Project) -> None:
+    r = project.run("apply", "manifests")
+    assert r.exit_code == 1
+    assert "--auto-approve" in r.stderr
+    assert project.objects()["files"] == []
+
+
+def test_markdown_plan_has_counts_a_deletion_warning_and_folded_details(applied: Project) -> None:
+    project = applied
+    (project.root / "manifests" / "analyst-sandbox.yaml").unlink()
+    doc = project.root / "manifests" / "docs" / "handbook.md"
+    doc.write_text(doc.read_text() + "\nmore\n")
+    md = project.run("plan", "manifests", "--format", "markdown").stdout
+    assert "| add | change | destroy |" in md
+    assert "[!WARNING]" in md and "`container.analyst-sandbox`" in md
+    assert "<details><summary>Show plan details</summary>" in md
+
+
+def test_json_plan_schema(project: Project) -> None:
+    data = project.run("plan", "manifests", "--json").json()
+    assert data["format_version"] == "1.0"
+    assert set(data) >= {"format_version", "tool_version", "mode", "env", "prior_state", "change_summary",
+                         "has_changes", "resource_changes", "resource_drift", "digests"}
+    change = data["resource_changes"][0]
+    assert set(change) >= {"address", "kind", "action", "reasons", "before", "after", "attr_changes", "deps"}
+
+
+def test_output_lists_the_ids_an_application_needs(applied: Project) -> None:
+    project = applied
+    env = project.run("output", "--format", "env").stdout
+    assert f"OCIGEN_VECTOR_STORE_SUPPORT_KB_ID={project.state_id(STORE)}" in env.splitlines()
+    data = project.run("output", "--json").json()
+    assert data[STORE]["id"] == project.state_id(STORE)
+
+
+def test_state_mv_and_rm_do_not_touch_live_objects(applied: Project) -> None:
+    project = applied
+    cid = project.state_id(CONTAINER)
+    r = project.run("state", "rm", CONTAINER)
+    assert r.exit_code == 0, r.output
+    assert CONTAINER not in project.state()["resources"]
+    assert cid in {c["id"] for c in project.objects()["containers"]}
+    assert project.run("import", CONTAINER, cid).exit_code == 0
+    assert project.state_id(CONTAINER) == cid
+
+
+def test_graph_prints_dot_with_dependencies(project: Project) -> None:
+    dot = project.run("graph", "manifests").stdout
+    assert dot.startswith("digraph")
+    assert f'"{STORE}.files[{HANDBOOK}]" -> "{HANDBOOK}"' in dot
