@@ -106,9 +106,7 @@ class _Model(BaseModel):
 
 
 class AuthConfig(_Model):
-    type: (
-        Literal["api_key", "user_principal", "session", "instance_principal", "resource_principal"] | None
-    ) = None
+    type: Literal["api_key", "user_principal", "session", "instance_principal", "resource_principal"] | None = None
     api_key_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None = Field(
         None, description="the environment variable that holds the API key"
     )
@@ -117,9 +115,7 @@ class AuthConfig(_Model):
 
 
 class EndpointsConfig(_Model):
-    inference: Url | None = Field(
-        None, description="data plane, e.g. https://inference.generativeai.R.oci.D/openai/v1"
-    )
+    inference: Url | None = Field(None, description="data plane, e.g. https://inference.generativeai.R.oci.D/openai/v1")
     vector_stores: Url | None = Field(None, description="vector-store management base URL")
 
 
@@ -151,8 +147,8 @@ class EnvironmentConfig(_Overridable):
 class ProjectConfig(_Overridable):
     allow_paths_outside_root: bool = False
     owner_tag_key: str | None = None
-    environments: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")], EnvironmentConfig] = (
-        Field(default_factory=dict)
+    environments: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")], EnvironmentConfig] = Field(
+        default_factory=dict
     )
 
 
@@ -195,9 +191,7 @@ def _read_config(root: Path) -> tuple[ProjectConfig, str, Any]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ValidationFailed(
-            [Diagnostic(shown, 0, 0, f"cannot read {shown}: {exc.strerror or exc}")]
-        ) from None
+        raise ValidationFailed([Diagnostic(shown, 0, 0, f"cannot read {shown}: {exc.strerror or exc}")]) from None
     text, problems = decode_utf8(raw, shown)
     if text is None:
         raise ValidationFailed(problems)
@@ -376,9 +370,7 @@ def load_settings(
                         "pass a base URL such as https://host/openai/v1",
                     )
                 )
-            endpoints["inference" if key == "inference_endpoint" else "vector_stores"] = str(value).rstrip(
-                "/"
-            )
+            endpoints["inference" if key == "inference_endpoint" else "vector_stores"] = str(value).rstrip("/")
         elif key == "state_path":
             state["path"] = str(value)
 

@@ -79,9 +79,7 @@ def locate(tree: Any, loc: tuple[Any, ...], base: Pos) -> tuple[Pos, Pos | None,
             node = node[part]
             path += f".{part}" if path else str(part)
         elif isinstance(part, str) and (
-            part.startswith(("constrained-", "function-"))
-            or part in _UNION_TAGS
-            or not isinstance(node, dict)
+            part.startswith(("constrained-", "function-")) or part in _UNION_TAGS or not isinstance(node, dict)
         ):
             continue
         else:
@@ -151,9 +149,7 @@ def diagnostics_from(
     """One Diagnostic per distinct location (type errors of union members are merged)."""
     grouped: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for err in exc.errors():
-        loc = tuple(
-            p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("constrained-", "function-")))
-        )
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("constrained-", "function-"))))
         # merge the per-member type errors of a union into one
         if err["type"] in _TYPE_NAMES and loc and isinstance(loc[-1], str) and loc[-1] in _UNION_TAGS:
             loc = loc[:-1]

@@ -71,8 +71,7 @@ def interpolate(text: str, variables: Mapping[str, str], environ: Mapping[str, s
                 known = ", ".join(sorted(variables)) or "none"
                 hint = did_you_mean(name, set(variables))
                 hint = (hint + " " if hint else "") + (
-                    f"define it under `vars:` (or environments.<env>.vars) in ocigen.yaml; "
-                    f"known variables: {known}"
+                    f"define it under `vars:` (or environments.<env>.vars) in ocigen.yaml; known variables: {known}"
                 )
                 raise InterpolationError(f"unknown variable 'var.{name}'", hint, i)
             out.append(variables[name])

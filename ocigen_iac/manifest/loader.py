@@ -39,9 +39,7 @@ def discover(directory: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(directory).as_posix())
 
 
-def load_desired(
-    settings: Settings, manifests_dir: Path, *, environ: Mapping[str, str] | None = None
-) -> DesiredSet:
+def load_desired(settings: Settings, manifests_dir: Path, *, environ: Mapping[str, str] | None = None) -> DesiredSet:
     """Load, validate and resolve every manifest below `manifests_dir`.
 
     Raises ValidationFailed carrying every Diagnostic (sorted by file, line, column).

@@ -142,13 +142,9 @@ class FileSpecModel(_Model):
     glob: NonEmptyStr | None = Field(
         None, description="one managed file per match (`**` recurses), relative to this manifest file"
     )
-    exclude: list[NonEmptyStr] = Field(
-        default_factory=list, description="patterns removed from the glob's matches"
-    )
+    exclude: list[NonEmptyStr] = Field(default_factory=list, description="patterns removed from the glob's matches")
     purpose: Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"] = "assistants"
-    filename: NonEmptyStr | None = Field(
-        None, description="name sent to the API (default: the file's base name)"
-    )
+    filename: NonEmptyStr | None = Field(None, description="name sent to the API (default: the file's base name)")
     expires_after: FileExpiresAfter | None = None
 
     @model_validator(mode="after")
@@ -197,9 +193,7 @@ class VectorStoreFileBatchSpecModel(_Model):
     vector_store: NonEmptyStr = Field(description="metadata.name of a VectorStore")
     files: Annotated[list[FileRef], Field(min_length=1)]
     attributes: Attributes | None = Field(None, description="applied to every file (per-file keys win)")
-    chunking_strategy: ChunkingStrategy | None = Field(
-        None, description="applied to every file without its own"
-    )
+    chunking_strategy: ChunkingStrategy | None = Field(None, description="applied to every file without its own")
 
 
 class ContainerFileRefModel(_Model):

@@ -151,11 +151,9 @@ def parse_document(
         )
     kind = data.get("kind")
     if "kind" not in data:
-        problems.append(
-            Diagnostic(file, line, col, f"{where} has no kind", f"add kind: one of {', '.join(KINDS)}")
-        )
+        problems.append(Diagnostic(file, line, col, f"{where} has no kind", f"add kind: one of {', '.join(KINDS)}"))
         return None, problems
-    if kind not in DOCUMENT_MODELS:
+    if not isinstance(kind, str) or kind not in DOCUMENT_MODELS:
         hint = did_you_mean(str(kind), [*KINDS, *(k.lower() for k in KINDS)])
         if hint and str(kind).lower() in {k.lower() for k in KINDS}:
             proper = next(k for k in KINDS if k.lower() == str(kind).lower())
@@ -201,9 +199,7 @@ def parse_document(
     except ValidationError as exc:
         seen = {(d.line, d.column) for d in interp.problems}
         problems.extend(
-            d
-            for d in diagnostics_from(exc, model_cls, data, file, doc.start)
-            if (d.line, d.column) not in seen
+            d for d in diagnostics_from(exc, model_cls, data, file, doc.start) if (d.line, d.column) not in seen
         )
         return name_only, problems
     if problems:

@@ -74,8 +74,7 @@ class Confinement:
         if candidate.is_absolute() and not self.allow_outside:
             raise PathProblem(
                 f"absolute path {raw!r} is not allowed",
-                "write the path relative to this manifest file, or set allow_paths_outside_root: true "
-                "in ocigen.yaml",
+                "write the path relative to this manifest file, or set allow_paths_outside_root: true in ocigen.yaml",
             )
         lexical = Path(os.path.normpath(base_dir / candidate))
         self.check(lexical, raw)
@@ -187,9 +186,7 @@ def expand_glob(
         )
     fixed, rest = split_glob(pattern)
     if ".." in rest.split("/"):
-        raise PathProblem(
-            f"glob {pattern!r} uses '..' after a wildcard", "put '..' only in the leading directory"
-        )
+        raise PathProblem(f"glob {pattern!r} uses '..' after a wildcard", "put '..' only in the leading directory")
     glob_base = Path(os.path.normpath(base_dir / fixed)) if fixed else base_dir
     conf.check(glob_base, fixed or ".")
     if not glob_base.is_dir():

@@ -133,8 +133,7 @@ class Resolver:
                 self.error(
                     doc,
                     doc.pos("metadata", "name"),
-                    f"duplicate {doc.kind} name {doc.name!r} "
-                    f"(already defined at {first.file}:{first.start[0]})",
+                    f"duplicate {doc.kind} name {doc.name!r} (already defined at {first.file}:{first.start[0]})",
                     f"{doc.kind} names must be unique: rename one of them",
                 )
                 continue
@@ -156,9 +155,7 @@ class Resolver:
             if not self.purpose_ok(doc, filename, ("spec", "path")):
                 return
             address = f"file.{doc.name}"
-            self.add(
-                doc, address, FileSpec(path, self.conf.display(path), filename, spec.purpose, exp), lifecycle
-            )
+            self.add(doc, address, FileSpec(path, self.conf.display(path), filename, spec.purpose, exp), lifecycle)
             members.append(address)
             return
         try:
@@ -293,9 +290,7 @@ class Resolver:
     def batches(self, doc: ParsedDoc) -> None:
         spec = doc.model.spec
         lifecycle = self.lifecycle(doc)
-        store = self.lookup(
-            doc, doc.pos("spec", "vector_store"), spec.vector_store, "VectorStore", "spec.vector_store"
-        )
+        store = self.lookup(doc, doc.pos("spec", "vector_store"), spec.vector_store, "VectorStore", "spec.vector_store")
         atts = self.attachments(
             doc,
             list(spec.files),
@@ -324,9 +319,7 @@ class Resolver:
             items: list[ContainerFileSpec] = []
             if entry.file is not None:
                 ref_pos = (
-                    doc.pos("spec", "files", i, "file")
-                    if isinstance(doc.tree_at("spec", "files", i), dict)
-                    else pos
+                    doc.pos("spec", "files", i, "file") if isinstance(doc.tree_at("spec", "files", i), dict) else pos
                 )
                 if self.lookup(doc, ref_pos, entry.file, "File", f"spec.files[{i}]") is None:
                     continue
@@ -338,9 +331,7 @@ class Resolver:
                     self.error(doc, doc.pos("spec", "files", i, "path"), p.message, p.hint)
                     continue
                 items = [
-                    ContainerFileSpec(
-                        path=path, rel_path=self.conf.display(path), filename=entry.filename or path.name
-                    )
+                    ContainerFileSpec(path=path, rel_path=self.conf.display(path), filename=entry.filename or path.name)
                 ]
             for item in items:
                 if item.key in seen:

@@ -19,7 +19,6 @@ def json_schema() -> dict[str, Any]:
     schema = TypeAdapter(AnyDocument).json_schema()
     out: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://ocigen-iac.dev/schema/ocigen-iac-v1.json",
         "title": f"ocigen-iac manifest document ({API_VERSION})",
     }
     out.update(schema)

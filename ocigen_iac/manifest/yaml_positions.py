@@ -168,6 +168,8 @@ def decode_utf8(raw: bytes, filename: str) -> tuple[str | None, list[Diagnostic]
 
 
 _TAB_RE = re.compile(r"'\\t'")
+# Characters PyYAML's reader refuses (it raises before any position is known).
+_UNPRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _syntax_diagnostic(exc: yaml.YAMLError, filename: str) -> Diagnostic:
@@ -194,8 +196,27 @@ def load_documents(text: str, filename: str) -> tuple[list[Document], list[Diagn
     the error is reported (YAML cannot resynchronise after a syntax error)."""
     docs: list[Document] = []
     problems: list[Diagnostic] = []
-    loader = PositionLoader(text, filename)
     index = 0
+    try:
+        bad = _UNPRINTABLE.search(text)
+        if bad:
+            before = text[: bad.start()]
+            line = before.count("\n") + 1
+            col = bad.start() - (before.rfind("\n") + 1) + 1
+            problems.append(
+                Diagnostic(
+                    filename,
+                    line,
+                    col,
+                    f"invalid YAML: the control character U+{ord(bad.group()):04X} is not allowed",
+                    "remove it (YAML files must be printable text)",
+                )
+            )
+            return docs, problems
+        loader = PositionLoader(text, filename)
+    except yaml.YAMLError as exc:  # pragma: no cover - the regex above catches these first
+        problems.append(_syntax_diagnostic(exc, filename))
+        return docs, problems
     try:
         while loader.check_node():
             node = loader.get_node()

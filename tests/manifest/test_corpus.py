@@ -121,19 +121,13 @@ def run_case(root: Path, env: str | None = None) -> ValidationFailed:
 def _check(failure: ValidationFailed, file: str, line: int, fragment: str) -> None:
     text = str(failure)
     assert "Traceback" not in text
-    matches = [
-        d
-        for d in failure.diagnostics
-        if d.file == file and d.line == line and fragment in (d.message + d.hint)
-    ]
+    matches = [d for d in failure.diagnostics if d.file == file and d.line == line and fragment in (d.message + d.hint)]
     assert matches, f"expected {file}:{line} containing {fragment!r}; got:\n{text}"
     for d in failure.diagnostics:
         assert d.message and d.file
 
 
-@pytest.mark.parametrize(
-    ("case", "file", "line", "fragment"), CASES, ids=[f"{c[0]}:{c[3][:30]}" for c in CASES]
-)
+@pytest.mark.parametrize(("case", "file", "line", "fragment"), CASES, ids=[f"{c[0]}:{c[3][:30]}" for c in CASES])
 def test_broken_manifest(case: str, file: str, line: int, fragment: str) -> None:
     failure = run_case(CORPUS / case, ENV_FOR.get(case))
     _check(failure, file, line, fragment)
@@ -218,9 +212,7 @@ def test_non_utf8_bytes(tmp_path: Path) -> None:
 def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
     shutil.copy(CORPUS / "unknown_field" / "handbook.md", tmp_path / "handbook.md")
     (tmp_path / "m.yaml").write_bytes(
-        b"\xef\xbb\xbf"
-        b"apiVersion: ocigen-iac/v1\nkind: File\nmetadata: {name: h}\n"
-        b"spec:\n  path: handbook.md\n"
+        b"\xef\xbb\xbfapiVersion: ocigen-iac/v1\nkind: File\nmetadata: {name: h}\nspec:\n  path: handbook.md\n"
     )
     assert "file.h" in load_desired(load_settings(tmp_path, environ={}), tmp_path, environ={}).resources
 
