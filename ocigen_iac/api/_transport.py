@@ -224,7 +224,9 @@ class Transport:
         timeout = httpx.Timeout(opts.timeout_s, connect=min(opts.connect_timeout_s, opts.timeout_s))
         self.http = http or httpx.AsyncClient(
             limits=limits, timeout=timeout, verify=opts.verify_tls, follow_redirects=False,
-            trust_env=True,
+            trust_env=True,  # HTTPS_PROXY / SSL_CERT_FILE from the environment ...
+            # ... but never send loopback traffic (the emulator) through a proxy
+            mounts={"all://127.0.0.1": None, "all://localhost": None, "all://[::1]": None},
         )
         self._sem = asyncio.Semaphore(opts.parallelism)
         self._bucket = TokenBucket(opts.rps, self.clock) if opts.rps else None
