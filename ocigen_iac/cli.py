@@ -32,16 +32,23 @@ app.add_typer(state_app, name="state")
 
 # --- shared options -------------------------------------------------------------------------
 ManifestsArg = Annotated[Path, typer.Argument(help="Directory of manifests (*.yaml, recursively).")]
-EnvOpt = Annotated[str | None, typer.Option("--env", "-e", help="Environment from ocigen.yaml (own vars and state).",
-                                            envvar="OCIGEN_ENV")]
-LocalOpt = Annotated[bool, typer.Option("--local", help="Target the embedded emulator (.ocigen/local/); no credentials.")]
-RootOpt = Annotated[Path, typer.Option("--root", "-C", help="Project root (where ocigen.yaml lives).")]
+EnvOpt = Annotated[str | None, typer.Option(
+    "--env", "-e", metavar="NAME", help="Environment from ocigen.yaml (own vars and state).", envvar="OCIGEN_ENV")]
+LocalOpt = Annotated[bool, typer.Option(
+    "--local", help="Target the embedded emulator (.ocigen/local/); no credentials.")]
+RootOpt = Annotated[Path | None, typer.Option(
+    "--root", "-C", help="Project root (where ocigen.yaml lives). Default: the nearest folder holding ocigen.yaml "
+    "above the manifests (or the working directory), else the working directory.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Log every HTTP request (secrets redacted) to stderr.")]
-ParallelismOpt = Annotated[int, typer.Option("--parallelism", min=1, max=64, help="Concurrent operations.")]
-RpsOpt = Annotated[float | None, typer.Option("--rps", help="Cap on requests per second.")]
-LockTimeoutOpt = Annotated[str, typer.Option("--lock-timeout", help="Wait this long for the state lock (e.g. 30s, 5m).")]
-TargetOpt = Annotated[list[str] | None, typer.Option("--target", help="Limit to this address (repeatable).")]
-ReplaceOpt = Annotated[list[str] | None, typer.Option("--replace", help="Force replacement of this address (repeatable).")]
+ParallelismOpt = Annotated[int, typer.Option(
+    "--parallelism", metavar="N", min=1, max=64, help="Concurrent operations.")]
+RpsOpt = Annotated[float | None, typer.Option("--rps", metavar="N", help="Cap on requests per second.")]
+LockTimeoutOpt = Annotated[str, typer.Option(
+    "--lock-timeout", metavar="DURATION", help="Wait this long for the state lock (e.g. 30s, 5m).")]
+TargetOpt = Annotated[list[str] | None, typer.Option(
+    "--target", metavar="ADDR", help="Limit to this address (repeatable).")]
+ReplaceOpt = Annotated[list[str] | None, typer.Option(
+    "--replace", metavar="ADDR", help="Force replacement of this address (repeatable).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
@@ -97,9 +104,21 @@ def _duration(text: str) -> float:
         return 0.0
 
 
-def _load(root: Path, env: str | None, local: bool, manifests: Path | None):
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` that holds ocigen.yaml, else the working directory."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / "ocigen.yaml").is_file():
+            return folder
+    return Path.cwd().resolve()
+
+
+def _load(root: Path | None, env: str | None, local: bool, manifests: Path | None):
     from ocigen_iac.config import load_settings
 
+    if root is None:
+        start = manifests if manifests is not None and manifests.is_dir() else Path.cwd()
+        root = find_root(start)
     settings = load_settings(root.resolve(), env, local=local)
     if manifests is None:
         return settings, None
@@ -158,7 +177,7 @@ def main_callback(
 def validate(
     manifests: ManifestsArg = Path("manifests"),
     env: EnvOpt = None,
-    root: RootOpt = Path("."),
+    root: RootOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Check manifests and ocigen.yaml without touching the network."""
@@ -196,10 +215,11 @@ def plan(
     manifests: ManifestsArg = Path("manifests"),
     env: EnvOpt = None,
     local: LocalOpt = False,
-    root: RootOpt = Path("."),
-    out: Annotated[Path | None, typer.Option("-out", "--out", help="Save the plan to FILE for `apply FILE`.")] = None,
+    root: RootOpt = None,
+    out: Annotated[Path | None, typer.Option(
+        "-out", "--out", metavar="FILE", help="Save the plan to FILE for `apply FILE`.")] = None,
     json_out: JsonOpt = False,
-    fmt: Annotated[str, typer.Option("--format", help="text | json | markdown")] = "text",
+    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="text | json | markdown")] = "text",
     detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode",
                                                     help="Exit 0 no changes, 1 error, 2 changes.")] = False,
     destroy: Annotated[bool, typer.Option("--destroy", help="Plan to destroy everything in state.")] = False,
@@ -314,7 +334,7 @@ def apply(
     = Path("manifests"),
     env: EnvOpt = None,
     local: LocalOpt = False,
-    root: RootOpt = Path("."),
+    root: RootOpt = None,
     auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Skip the interactive approval.")] = False,
     destroy: Annotated[bool, typer.Option("--destroy", help="Destroy everything in state.")] = False,
     refresh_only: Annotated[bool, typer.Option("--refresh-only", help="Only record drift in state.")] = False,
@@ -338,7 +358,7 @@ def destroy(
     manifests: ManifestsArg = Path("manifests"),
     env: EnvOpt = None,
     local: LocalOpt = False,
-    root: RootOpt = Path("."),
+    root: RootOpt = None,
     auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Skip the interactive approval.")] = False,
     target: TargetOpt = None,
     parallelism: ParallelismOpt = 8,
@@ -358,7 +378,7 @@ def import_(
     manifests: Annotated[Path, typer.Option("--manifests", "-m", help="Manifests directory.")] = Path("manifests"),
     env: EnvOpt = None,
     local: LocalOpt = False,
-    root: RootOpt = Path("."),
+    root: RootOpt = None,
     lock_timeout: LockTimeoutOpt = "0s",
 ) -> None:
     """Bring an existing object under management without changing it."""
@@ -373,7 +393,7 @@ def import_(
 def output(
     env: EnvOpt = None,
     local: LocalOpt = False,
-    root: RootOpt = Path("."),
+    root: RootOpt = None,
     json_out: JsonOpt = False,
     fmt: Annotated[str, typer.Option("--format", help="text | json | env")] = "text",
 ) -> None:
@@ -389,7 +409,7 @@ def output(
 def graph(
     manifests: ManifestsArg = Path("manifests"),
     env: EnvOpt = None,
-    root: RootOpt = Path("."),
+    root: RootOpt = None,
 ) -> None:
     """Print the dependency graph of the manifests in DOT (render with `dot -Tsvg`)."""
     from ocigen_iac.engine.commands import graph_dot
@@ -404,7 +424,7 @@ def force_unlock(
     lock_id: Annotated[str, typer.Argument(metavar="LOCK_ID")],
     env: EnvOpt = None,
     local: LocalOpt = False,
-    root: RootOpt = Path("."),
+    root: RootOpt = None,
 ) -> None:
     """Release a state lock left behind by a run that can no longer release it."""
     from ocigen_iac.state import make_backend
@@ -437,7 +457,7 @@ def emulator(
 # --- state subcommands ---------------------------------------------------------------------
 @state_app.command("list")
 @guarded
-def state_list(env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = Path(".")) -> None:
+def state_list(env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = None) -> None:
     """List every address in state."""
     from ocigen_iac.engine.commands import state_list as do
 
@@ -448,7 +468,7 @@ def state_list(env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = Path
 
 @state_app.command("show")
 @guarded
-def state_show(address: str, env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = Path(".")) -> None:
+def state_show(address: str, env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = None) -> None:
     """Show one address's state record (ids, applied attributes, hashes)."""
     from ocigen_iac.engine.commands import state_show as do
 
@@ -458,7 +478,7 @@ def state_show(address: str, env: EnvOpt = None, local: LocalOpt = False, root: 
 
 @state_app.command("rm")
 @guarded
-def state_rm(addresses: list[str], env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = Path("."),
+def state_rm(addresses: list[str], env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = None,
              lock_timeout: LockTimeoutOpt = "0s") -> None:
     """Forget addresses (the live objects are left alone)."""
     from ocigen_iac.engine.commands import state_rm as do
@@ -469,7 +489,7 @@ def state_rm(addresses: list[str], env: EnvOpt = None, local: LocalOpt = False, 
 
 @state_app.command("mv")
 @guarded
-def state_mv(source: str, target: str, env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = Path("."),
+def state_mv(source: str, target: str, env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = None,
              lock_timeout: LockTimeoutOpt = "0s") -> None:
     """Rename an address (after renaming a manifest document) without touching the live object."""
     from ocigen_iac.engine.commands import state_mv as do
@@ -480,7 +500,7 @@ def state_mv(source: str, target: str, env: EnvOpt = None, local: LocalOpt = Fal
 
 @state_app.command("pull")
 @guarded
-def state_pull(env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = Path(".")) -> None:
+def state_pull(env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = None) -> None:
     """Print the current state as JSON."""
     from ocigen_iac.engine.commands import state_pull as do
 
@@ -490,8 +510,9 @@ def state_pull(env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = Path
 
 @state_app.command("push")
 @guarded
-def state_push(path: Path, env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = Path("."),
-               force: Annotated[bool, typer.Option("--force", help="Allow another lineage or an older serial.")] = False,
+def state_push(path: Path, env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = None,
+               force: Annotated[bool, typer.Option(
+                   "--force", help="Allow another lineage or an older serial.")] = False,
                lock_timeout: LockTimeoutOpt = "0s") -> None:
     """Replace the state with a JSON file (refuses another lineage or an older serial)."""
     from ocigen_iac.engine.commands import state_push as do

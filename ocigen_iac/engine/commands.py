@@ -58,7 +58,8 @@ def state_rm(settings: Settings, addresses: list[str], lock_timeout_s: float) ->
                 removed.append(child)
             sync.remove(address)
             removed.append(address)
-    return f"Removed {len(removed)} address(es) from state; the live objects were not touched:\n  " + "\n  ".join(removed)
+    listing = "\n  ".join(removed)
+    return f"Removed {len(removed)} address(es) from state; the live objects were not touched:\n  {listing}"
 
 
 def state_mv(settings: Settings, source: str, target: str, lock_timeout_s: float) -> str:

@@ -9,13 +9,13 @@ files) so that applying a saved plan is a check, not a hope.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 PLAN_FORMAT_VERSION = "1.0"
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     NOOP = "no-op"
     CREATE = "create"
     UPDATE = "update"
@@ -44,7 +44,7 @@ _SYMBOLS = {
 }
 
 
-class ReasonCode(str, Enum):
+class ReasonCode(StrEnum):
     NEW = "create_because_new"
     DELETED_OUTSIDE = "create_because_deleted_outside"
     EXPIRED = "create_because_expired"

@@ -64,10 +64,10 @@ def make_plan(
             reason, detail = ReasonCode.PARENT_DELETED, f"removed together with the old {parent_address}"
         desired = ctx.instances.get(address)
         if desired is not None and desired.lifecycle.prevent_destroy:
+            where = desired.origin.location if desired.origin else "its manifest"
             raise PlanError(
                 f"{address} has lifecycle.prevent_destroy set, but this plan would destroy it "
-                f"({reason.value}). Remove prevent_destroy from {desired.origin.location if desired.origin else 'its manifest'} "
-                "first if you really mean to destroy it."
+                f"({reason.value}). Remove prevent_destroy from {where} first if you really mean to destroy it."
             )
         decided[address] = Change(address, rs.kind, Action.DELETE, [Reason(reason, detail)],
                                   before=dict(rs.attrs), after=None, id=rs.id, deps=list(rs.deps),

@@ -39,9 +39,9 @@ async def refresh(ctx: RunContext) -> list[str]:
             continue
         tracked = {r.id for r in resources.values() if r.kind == intent.kind}
         found = kind.adopt(ctx, intent, tracked)
-        if found is not None and intent.kind == "file":
-            if not await KINDS["file"].verify_adoption(ctx, found, intent):  # type: ignore[attr-defined]
-                found = None
+        verify = getattr(kind, "verify_adoption", None)
+        if found is not None and verify is not None and not await verify(ctx, found, intent):
+            found = None
         if found is not None:
             _adopt(ctx, address, found)
             adopted.append(address)
@@ -66,7 +66,8 @@ async def refresh(ctx: RunContext) -> list[str]:
 
     # Confirm top-level objects the lists did not return.
     async def confirm(rs: ResourceState) -> None:
-        getters = {"file": (client.get_file, ctx.live.files), "vector_store": (client.get_vector_store, ctx.live.stores),
+        getters = {"file": (client.get_file, ctx.live.files),
+                   "vector_store": (client.get_vector_store, ctx.live.stores),
                    "container": (client.get_container, ctx.live.containers)}
         getter, table = getters[rs.kind]
         try:

@@ -239,7 +239,9 @@ def load_saved_plan(path: Path) -> dict[str, Any]:
         if not isinstance(data, dict) or "prior_state" not in data or "format_version" not in data:
             raise ValueError("not an ocigen-iac plan")
     except (OSError, ValueError) as exc:
-        raise StateError(f"{path}: cannot read saved plan ({exc}); create one with `ocigen-iac plan -out {path}`") from exc
+        raise StateError(
+            f"{path}: cannot read saved plan ({exc}); create one with `ocigen-iac plan -out {path}`"
+        ) from exc
     if str(data["format_version"]).split(".")[0] != "1":
         raise StateError(f"{path}: plan format_version {data['format_version']} is not supported")
     return data
@@ -271,7 +273,9 @@ def check_plan_matches(saved: dict[str, Any], plan: Plan) -> None:
     changed = sorted(k for k in set(digests.get("files", {})) | set(plan.file_digests)
                      if digests.get("files", {}).get(k) != plan.file_digests.get(k))
     if changed:
-        raise StateError(f"Saved plan is stale: local file {changed[0]} changed since the plan was made. Run plan again.")
+        raise StateError(
+            f"Saved plan is stale: local file {changed[0]} changed since the plan was made. Run plan again."
+        )
 
     def actions(changes: list[dict[str, Any]]) -> list[tuple[str, str]]:
         return sorted((c["address"], c["action"]) for c in changes)

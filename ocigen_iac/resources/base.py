@@ -31,7 +31,7 @@ class Instance:
     attrs: dict[str, Any]  # desired attributes, in the same space as `project_live`
     deps: list[str] = field(default_factory=list)  # addresses whose live ids this object needs
     parent: str | None = None  # store / container address for children
-    lifecycle: Lifecycle = Lifecycle()
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
     source: Any = None  # the spec (paths for uploads)
     origin: DesiredResource | None = None
 

@@ -55,7 +55,8 @@ class ContainerKind(ResourceKind):
     async def create(self, ctx: RunContext, inst: Instance) -> ResourceState:
         from ocigen_iac.api import OutcomeUnknown
 
-        ctx.state.record_intent(Intent(inst.address, self.kind, {"name": inst.attrs["name"], "attrs": dict(inst.attrs)}))
+        fingerprint = {"name": inst.attrs["name"], "attrs": dict(inst.attrs)}
+        ctx.state.record_intent(Intent(inst.address, self.kind, fingerprint))
         body = strip_none(dict(inst.attrs))
         client = ctx.api()
         try:

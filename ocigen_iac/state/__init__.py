@@ -27,5 +27,6 @@ def make_backend(settings: Settings) -> StateBackend:
 
         return OciBackend(settings)
     if settings.local:  # the embedded emulator's objects get their own state, beside its data
-        return LocalBackend(settings.root / ".ocigen" / "local" / "state", settings.env, settings.state.stale_lock_after_s)
+        local_dir = settings.root / ".ocigen" / "local" / "state"
+        return LocalBackend(local_dir, settings.env, settings.state.stale_lock_after_s)
     return LocalBackend(settings.state.path, settings.env, settings.state.stale_lock_after_s)

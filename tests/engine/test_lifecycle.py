@@ -194,7 +194,7 @@ def test_second_concurrent_apply_fails_on_the_lock_and_names_the_holder(project:
         assert "force-unlock" in second.stderr
     finally:
         project.server.set_faults(Faults())
-        out, err = first.communicate(timeout=120)
+        _out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert project.run("plan", "manifests", "--detailed-exitcode").exit_code == 0
 
@@ -210,7 +210,8 @@ def test_destroy_leaves_nothing_live(applied: Project) -> None:
     assert objects["vector_store_files"] == []
     assert [c for c in objects["containers"] if c.get("status") != "deleted"] == []
     assert project.state()["resources"] == {}
-    assert project.run("plan", "manifests", "--destroy").stdout.strip().endswith("No changes. No objects need to be destroyed.")
+    after = project.run("plan", "manifests", "--destroy").stdout.strip()
+    assert after.endswith("No changes. No objects need to be destroyed.")
 
 
 def test_prevent_destroy_makes_the_plan_fail_and_says_why(applied: Project) -> None:
