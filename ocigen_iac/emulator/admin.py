@@ -52,9 +52,7 @@ def all_objects(emu: Any) -> dict[str, list[dict[str, Any]]]:
     db = emu.db
     return {
         "files": [model.file_obj(r) for r in db.all("SELECT * FROM files ORDER BY seq")],
-        "vector_stores": [
-            model.store_obj(emu, r) for r in db.all("SELECT * FROM vector_stores ORDER BY seq")
-        ],
+        "vector_stores": [model.store_obj(emu, r) for r in db.all("SELECT * FROM vector_stores ORDER BY seq")],
         "vector_store_files": [model.vsf_obj(r) for r in db.all("SELECT * FROM vs_files ORDER BY seq")],
         "file_batches": [model.batch_obj(emu, r) for r in db.all("SELECT * FROM batches ORDER BY seq")],
         "containers": [model.container_obj(r) for r in db.all("SELECT * FROM containers ORDER BY seq")],
@@ -116,8 +114,7 @@ async def seed_files(ctx: Ctx) -> JSONResponse:
         rows.append((fid, f"{prefix}{i}.txt", purpose, len(data), now, None))
     with emu.db.tx() as c:
         c.executemany(
-            "INSERT INTO files(id, filename, purpose, bytes, created_at, expires_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO files(id, filename, purpose, bytes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
             rows,
         )
     return JSONResponse({"ids": [r[0] for r in rows]})

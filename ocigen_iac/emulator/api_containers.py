@@ -31,9 +31,7 @@ def _copy_blob(src: Any, dst: Any) -> None:
 async def create_container(ctx: Ctx) -> JSONResponse:
     emu = ctx.emu
     body = await ctx.json()
-    validate.only_keys(
-        body, {"name", "memory_limit", "expires_after", "file_ids", "network_policy", "skills"}
-    )
+    validate.only_keys(body, {"name", "memory_limit", "expires_after", "file_ids", "network_policy", "skills"})
     name = body.get("name")
     if not isinstance(name, str) or not name:
         raise bad_request("name is required", param="name")

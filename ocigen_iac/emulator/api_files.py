@@ -58,15 +58,12 @@ async def create_file(ctx: Ctx) -> JSONResponse:
             raise bad_request("A 'file' part (with a filename) is required.", param="file")
         purpose = up.fields.get("purpose")
         if purpose not in PURPOSES:
-            raise bad_request(
-                f"purpose must be one of {', '.join(PURPOSES)}; got {purpose!r}", param="purpose"
-            )
+            raise bad_request(f"purpose must be one of {', '.join(PURPOSES)}; got {purpose!r}", param="purpose")
         ext = PurePosixPath(up.filename or "").suffix.lower()
         allowed = _EXT_BY_PURPOSE.get(purpose)
         if allowed and ext not in allowed:
             raise bad_request(
-                f"Files with purpose '{purpose}' must be {' or '.join(sorted(allowed))};"
-                f" got '{up.filename}'.",
+                f"Files with purpose '{purpose}' must be {' or '.join(sorted(allowed))}; got '{up.filename}'.",
                 param="file",
                 code="invalid_file_format",
             )
@@ -78,8 +75,7 @@ async def create_file(ctx: Ctx) -> JSONResponse:
         os.replace(up.path, emu.blob("files", fid))
         up.path = None
         emu.db.run(
-            "INSERT INTO files(id, filename, purpose, bytes, created_at, expires_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO files(id, filename, purpose, bytes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
             [fid, up.filename, purpose, up.size, now, expires_at],
         )
     finally:

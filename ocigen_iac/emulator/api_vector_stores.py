@@ -33,9 +33,7 @@ def _wake(ctx: Ctx) -> None:
 async def create_store(ctx: Ctx) -> JSONResponse:
     emu = ctx.emu
     body = await ctx.json(allow_empty=True)
-    validate.only_keys(
-        body, {"name", "description", "file_ids", "chunking_strategy", "expires_after", "metadata"}
-    )
+    validate.only_keys(body, {"name", "description", "file_ids", "chunking_strategy", "expires_after", "metadata"})
     name = body.get("name")
     if name is not None and (not isinstance(name, str) or len(name) > 255):
         raise bad_request("name must be a string of at most 255 characters", param="name")
@@ -64,8 +62,7 @@ async def create_store(ctx: Ctx) -> JSONResponse:
                 json.dumps(metadata) if metadata is not None else None,
             ],
         )
-        for fid in dict.fromkeys(file_ids):
-            model.attach(emu, c, vs_id, fid, None, chunking)
+        model.attach(emu, c, vs_id, [(fid, None, chunking) for fid in file_ids])
     _wake(ctx)
     return JSONResponse(model.store_obj(emu, model.get_store(emu, vs_id)))
 
@@ -142,7 +139,7 @@ async def attach_file(ctx: Ctx) -> JSONResponse:
     model.get_store(emu, vs_id, usable=True)
     model.check_files_exist(emu, [fid], "file_id")
     with emu.db.tx() as c:
-        model.attach(emu, c, vs_id, fid, attributes, chunking)
+        model.attach(emu, c, vs_id, [(fid, attributes, chunking)])
     model.touch_store(emu, vs_id)
     _wake(ctx)
     return JSONResponse(model.vsf_obj(model.get_vsf(emu, vs_id, fid)))
@@ -230,9 +227,7 @@ async def create_batch(ctx: Ctx) -> JSONResponse:
     else:
         files = body["files"]
         if not isinstance(files, list):
-            raise bad_request(
-                "files must be a list of {file_id, attributes?, chunking_strategy?}", param="files"
-            )
+            raise bad_request("files must be a list of {file_id, attributes?, chunking_strategy?}", param="files")
         for i, item in enumerate(files):
             if not isinstance(item, dict) or not isinstance(item.get("file_id"), str):
                 raise bad_request(f"files[{i}].file_id is required", param="files")
@@ -254,12 +249,7 @@ async def create_batch(ctx: Ctx) -> JSONResponse:
     bid = emu.new_id("batch")
     with emu.db.tx() as c:
         c.execute("INSERT INTO batches(id, vs_id, created_at) VALUES (?, ?, ?)", [bid, vs_id, emu.now()])
-        seen: set[str] = set()
-        for fid, attrs, chunking in entries:
-            if fid in seen:
-                continue
-            seen.add(fid)
-            model.attach(emu, c, vs_id, fid, attrs, chunking, batch_id=bid)
+        model.attach(emu, c, vs_id, entries, batch_id=bid)
     model.touch_store(emu, vs_id)
     _wake(ctx)
     return JSONResponse(model.batch_obj(emu, emu.db.one("SELECT * FROM batches WHERE id = ?", [bid])))

@@ -114,9 +114,7 @@ class EmulatorApp:
                 raise ApiError(500, "Internal server error (injected by the emulator).", code="server_error")
             if route is None:
                 if known:
-                    raise ApiError(
-                        405, f"Method {method} is not allowed on {path}.", code="method_not_allowed"
-                    )
+                    raise ApiError(405, f"Method {method} is not allowed on {path}.", code="method_not_allowed")
                 raise ApiError(404, f"Unknown route {method} {path}.", code="not_found")
             resp = await self._api(route, request, params)
             if decision.lost and 200 <= resp.status_code < 300:
@@ -124,9 +122,7 @@ class EmulatorApp:
                 if decision.lost == "drop" and _drop_connection(send):
                     self._dropped(key, method, path, t0)
                     return
-                raise ApiError(
-                    500, "Internal server error (injected after a successful create).", code="server_error"
-                )
+                raise ApiError(500, "Internal server error (injected after a successful create).", code="server_error")
         except (ApiError, OsError) as exc:
             resp = self._error(exc, family)
         except Exception:
@@ -154,17 +150,13 @@ class EmulatorApp:
         if isinstance(exc, OsError):
             return JSONResponse({"code": exc.code, "message": exc.message}, exc.status)
         if family == "os":
-            return JSONResponse(
-                {"code": exc.code or "Error", "message": exc.message}, exc.status, headers=exc.headers
-            )
+            return JSONResponse({"code": exc.code or "Error", "message": exc.message}, exc.status, headers=exc.headers)
         return JSONResponse(exc.body(), exc.status, headers=exc.headers)
 
     async def _api(self, route: Route, request: Request, params: dict[str, str]) -> Response:
         cfg = self.emu.config
         target = scope_target(request.scope)
-        auth = authenticate(
-            cfg, request.method, target, request.headers, body_headers_required=route.family == "api"
-        )
+        auth = authenticate(cfg, request.method, target, request.headers, body_headers_required=route.family == "api")
         if route.family == "api":
             if cfg.require_project and not request.headers.get("openai-project"):
                 raise ApiError(

@@ -49,9 +49,7 @@ class Faults:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(
-                f"unknown fault field(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-            )
+            raise ValueError(f"unknown fault field(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         out = cls(**data)
         for name in ("rate_429", "rate_5xx", "rate_drop", "rate_lost_create", "ingest_fail_rate"):
             v = getattr(out, name)

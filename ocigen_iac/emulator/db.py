@@ -1,10 +1,14 @@
 """SQLite persistence primitives: one WAL-mode connection guarded by a lock, the schema, and the
 keyset-pagination helper every list endpoint uses.
 
-Ordering is always (created_at, seq): `seq` is an INTEGER PRIMARY KEY that grows monotonically, so
-objects created in the same second keep a stable order. Cursors (`after`/`before`) are object ids,
-resolved to their (created_at, seq) key; pages are fetched with an indexed row-value comparison,
-never by filtering everything in Python.
+Ordering is creation order: `seq` is an INTEGER PRIMARY KEY that grows monotonically and
+`created_at` is stamped from the clock in the same insert, so ordering by seq is ordering by
+(created_at, seq) with ties kept stable (unless the wall clock jumps backwards). Cursors
+(`after`/`before`) are object ids resolved to their seq; pages are one indexed range scan
+(`seq < ?` on an index ending in seq), never a filter over everything in Python.
+
+`vs_counts` holds per-store, per-status counts and bytes, maintained by triggers on vs_files, so
+file_counts/usage_bytes are O(1) however many files a store has. It is rebuilt at startup.
 """
 
 from __future__ import annotations
@@ -20,23 +24,36 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS files(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, filename TEXT NOT NULL,
   purpose TEXT NOT NULL, bytes INTEGER NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER);
-CREATE INDEX IF NOT EXISTS files_order ON files(created_at, seq);
-CREATE INDEX IF NOT EXISTS files_purpose ON files(purpose, created_at, seq);
+CREATE INDEX IF NOT EXISTS files_purpose_seq ON files(purpose, seq);
 CREATE INDEX IF NOT EXISTS files_expiry ON files(expires_at) WHERE expires_at IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS vector_stores(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, name TEXT, description TEXT,
   created_at INTEGER NOT NULL, last_active_at INTEGER, expires_after TEXT, expires_at INTEGER,
   metadata TEXT, expired INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS vs_order ON vector_stores(created_at, seq);
 
 CREATE TABLE IF NOT EXISTS vs_files(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, vs_id TEXT NOT NULL, file_id TEXT NOT NULL,
   created_at INTEGER NOT NULL, status TEXT NOT NULL, usage_bytes INTEGER NOT NULL DEFAULT 0,
   last_error TEXT, chunking TEXT NOT NULL, attributes TEXT, ready_at REAL,
   fail_injected INTEGER NOT NULL DEFAULT 0, UNIQUE(vs_id, file_id));
-CREATE INDEX IF NOT EXISTS vsf_order ON vs_files(vs_id, created_at, seq);
-CREATE INDEX IF NOT EXISTS vsf_status ON vs_files(vs_id, status, created_at, seq);
+CREATE INDEX IF NOT EXISTS vsf_seq ON vs_files(vs_id, seq);
+CREATE INDEX IF NOT EXISTS vsf_status_seq ON vs_files(vs_id, status, seq);
+CREATE TABLE IF NOT EXISTS vs_counts(
+  vs_id TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(vs_id, status));
+CREATE TRIGGER IF NOT EXISTS vsf_count_ins AFTER INSERT ON vs_files BEGIN
+  INSERT INTO vs_counts(vs_id, status, n, bytes) VALUES (NEW.vs_id, NEW.status, 1, NEW.usage_bytes)
+  ON CONFLICT(vs_id, status) DO UPDATE SET n = n + 1, bytes = bytes + excluded.bytes;
+END;
+CREATE TRIGGER IF NOT EXISTS vsf_count_del AFTER DELETE ON vs_files BEGIN
+  UPDATE vs_counts SET n = n - 1, bytes = bytes - OLD.usage_bytes WHERE vs_id = OLD.vs_id AND status = OLD.status;
+END;
+CREATE TRIGGER IF NOT EXISTS vsf_count_upd AFTER UPDATE OF status, usage_bytes, vs_id ON vs_files BEGIN
+  UPDATE vs_counts SET n = n - 1, bytes = bytes - OLD.usage_bytes WHERE vs_id = OLD.vs_id AND status = OLD.status;
+  INSERT INTO vs_counts(vs_id, status, n, bytes) VALUES (NEW.vs_id, NEW.status, 1, NEW.usage_bytes)
+  ON CONFLICT(vs_id, status) DO UPDATE SET n = n + 1, bytes = bytes + excluded.bytes;
+END;
 CREATE INDEX IF NOT EXISTS vsf_file ON vs_files(file_id);
 CREATE INDEX IF NOT EXISTS vsf_pending ON vs_files(ready_at) WHERE status = 'in_progress';
 
@@ -60,13 +77,12 @@ CREATE TABLE IF NOT EXISTS containers(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, name TEXT NOT NULL,
   created_at INTEGER NOT NULL, last_active_at INTEGER NOT NULL, expires_minutes INTEGER NOT NULL,
   memory_limit TEXT NOT NULL, expired INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS containers_order ON containers(created_at, seq);
-CREATE INDEX IF NOT EXISTS containers_name ON containers(name, created_at, seq);
+CREATE INDEX IF NOT EXISTS containers_name_seq ON containers(name, seq);
 CREATE TABLE IF NOT EXISTS container_files(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, container_id TEXT NOT NULL,
   filename TEXT NOT NULL, path TEXT NOT NULL, bytes INTEGER NOT NULL, created_at INTEGER NOT NULL,
   source TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS cfiles_order ON container_files(container_id, created_at, seq);
+CREATE INDEX IF NOT EXISTS cfiles_seq ON container_files(container_id, seq);
 
 CREATE TABLE IF NOT EXISTS os_buckets(
   ns TEXT NOT NULL, name TEXT NOT NULL, compartment_id TEXT, created_at TEXT NOT NULL, etag TEXT NOT NULL,
@@ -87,12 +103,18 @@ class Database:
         self.lock = threading.RLock()
         self.conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self.conn.row_factory = sqlite3.Row
+        self._depth = 0
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=OFF")
         self.conn.execute("PRAGMA cache_size=-65536")
         self.conn.executescript(SCHEMA)
-        self._depth = 0
+        with self.tx() as c:
+            c.execute("DELETE FROM vs_counts")
+            c.execute(
+                "INSERT INTO vs_counts(vs_id, status, n, bytes) SELECT vs_id, status, COUNT(*), SUM(usage_bytes)"
+                " FROM vs_files GROUP BY vs_id, status"
+            )
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
@@ -147,7 +169,7 @@ class Database:
         cols: str = "*",
         prefix: str = "",
     ) -> tuple[list[sqlite3.Row], bool]:
-        """Keyset pagination by (created_at, seq).
+        """Keyset pagination in creation order (seq).
 
         `key_where` locates the cursor row by id (e.g. "id = ?"); the cursor id is appended to
         `key_params`. Returns (rows in list order, has_more in the direction of travel).
@@ -161,18 +183,18 @@ class Database:
         for name, cursor in (("after", after), ("before", before)):
             if cursor is None:
                 continue
-            key = self.one(f"SELECT created_at, seq FROM {table} WHERE {key_where}", [*key_params, cursor])
+            key = self.one(f"SELECT {p}seq AS seq FROM {table} WHERE {key_where}", [*key_params, cursor])
             if key is None:
                 raise LookupError(name)
             going_down = desc if name == "after" else not desc
-            cond.append(f"({p}created_at, {p}seq) {'<' if going_down else '>'} (?, ?)")
-            args += [key["created_at"], key["seq"]]
+            cond.append(f"{p}seq {'<' if going_down else '>'} ?")
+            args.append(key["seq"])
             if name == "before" and after is None:
                 forward = False
         direction = ("DESC" if desc else "ASC") if forward else ("ASC" if desc else "DESC")
         sql = (
             f"SELECT {cols} FROM {table} {'WHERE ' + ' AND '.join(cond) if cond else ''} "
-            f"ORDER BY {p}created_at {direction}, {p}seq {direction} LIMIT ?"
+            f"ORDER BY {p}seq {direction} LIMIT ?"
         )
         rows = self.all(sql, [*args, limit + 1])
         has_more = len(rows) > limit

@@ -71,7 +71,7 @@ TEXT_EXTENSIONS = frozenset(
         ".swift",
     ]
 )
-BATCH = 256
+BATCH = 64
 
 
 class IngestError(Exception):
@@ -116,14 +116,10 @@ def extract_text(filename: str, data: bytes) -> str:
     if ext and ext not in TEXT_EXTENSIONS:
         raise IngestError("unsupported_file", f"Unsupported file type '{ext.lstrip('.')}'.")
     try:
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            text = data.decode("utf-16")
-        else:
-            text = data.decode("utf-8-sig")
+        codec = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
+        text = data.decode(codec)
     except UnicodeDecodeError as exc:
-        raise IngestError(
-            "invalid_file", f"File '{filename}' could not be decoded as text: {exc.reason}."
-        ) from exc
+        raise IngestError("invalid_file", f"File '{filename}' could not be decoded as text: {exc.reason}.") from exc
     if "\x00" in text:
         raise IngestError("invalid_file", f"File '{filename}' contains binary data.")
     return text
@@ -197,8 +193,7 @@ class Worker:
                 )
                 if cur.rowcount != 1 or not chunks:
                     continue
-                for idx, text in enumerate(chunks):
-                    terms = Counter(index_terms(text))
+                for idx, (text, terms) in enumerate(chunks):
                     cid = c.execute(
                         "INSERT INTO chunks(vs_id, file_id, idx, text, ntokens) VALUES (?, ?, ?, ?, ?)",
                         [vs_id, file_id, idx, text, sum(terms.values())],
@@ -225,7 +220,10 @@ class Worker:
         except OSError as exc:
             return seq, vs_id, file_id, "failed", {"code": "server_error", "message": str(exc)}, 0, None
         strategy = json.loads(r["chunking"])["static"]
-        chunks = chunk_words(text, strategy["max_chunk_size_tokens"], strategy["chunk_overlap_tokens"])
+        chunks = [
+            (t, Counter(index_terms(t)))
+            for t in chunk_words(text, strategy["max_chunk_size_tokens"], strategy["chunk_overlap_tokens"])
+        ]
         return seq, vs_id, file_id, "completed", None, r["bytes"], chunks
 
 

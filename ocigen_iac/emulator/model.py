@@ -83,6 +83,7 @@ def _purge_store_contents(c: sqlite3.Connection, vs_id: str) -> None:
     c.execute("DELETE FROM vs_files WHERE vs_id = ?", [vs_id])
     c.execute("DELETE FROM batch_files WHERE vs_id = ?", [vs_id])
     c.execute("DELETE FROM batches WHERE vs_id = ?", [vs_id])
+    c.execute("DELETE FROM vs_counts WHERE vs_id = ?", [vs_id])
 
 
 def delete_store(emu: Emulator, vs_id: str) -> None:
@@ -133,21 +134,34 @@ def touch_store(emu: Emulator, vs_id: str) -> None:
 
 
 def file_counts(emu: Emulator, where: str, params: list[Any]) -> tuple[dict[str, int], int]:
+    """Counts over an arbitrary subset of a store's files (used for batches)."""
+    return _counts(
+        emu.db.all(
+            f"SELECT status, COUNT(*) n, SUM(usage_bytes) bytes FROM vs_files WHERE {where} GROUP BY status",
+            params,
+        )
+    )
+
+
+def store_counts(emu: Emulator, vs_id: str) -> tuple[dict[str, int], int]:
+    """O(1): read the trigger-maintained vs_counts table."""
+    return _counts(emu.db.all("SELECT status, n, bytes FROM vs_counts WHERE vs_id = ? AND n > 0", [vs_id]))
+
+
+def _counts(rows: list[Any]) -> tuple[dict[str, int], int]:
     counts = {"in_progress": 0, "completed": 0, "failed": 0, "cancelled": 0, "total": 0}
     usage = 0
-    for r in emu.db.all(
-        f"SELECT status, COUNT(*) n, SUM(usage_bytes) u FROM vs_files WHERE {where} GROUP BY status", params
-    ):
+    for r in rows:
         counts[r["status"]] = r["n"]
         counts["total"] += r["n"]
         if r["status"] == "completed":
-            usage = r["u"] or 0
+            usage = r["bytes"] or 0
     return counts, usage
 
 
 def store_obj(emu: Emulator, row: sqlite3.Row) -> dict[str, Any]:
     row = refresh_store(emu, row)
-    counts, usage = file_counts(emu, "vs_id = ?", [row["id"]])
+    counts, usage = store_counts(emu, row["id"])
     if row["expired"]:
         status = "expired"
     elif counts["in_progress"]:
@@ -195,31 +209,46 @@ def attach(
     emu: Emulator,
     c: sqlite3.Connection,
     vs_id: str,
-    file_id: str,
-    attributes: dict[str, Any] | None,
-    chunking: dict[str, Any],
+    entries: list[tuple[str, dict[str, Any] | None, dict[str, Any]]],
     batch_id: str | None = None,
 ) -> None:
-    """Attach inside an open transaction. Idempotent: an existing attachment is kept as it is."""
-    exists = c.execute("SELECT 1 FROM vs_files WHERE vs_id = ? AND file_id = ?", [vs_id, file_id]).fetchone()
-    if not exists:
-        c.execute(
-            "INSERT INTO vs_files(vs_id, file_id, created_at, status, usage_bytes, chunking, attributes,"
-            " ready_at, fail_injected) VALUES (?, ?, ?, 'in_progress', 0, ?, ?, ?, ?)",
-            [
+    """Attach (file_id, attributes, chunking) entries inside an open transaction, in bulk.
+    Idempotent: an existing attachment is kept as it is (and joins the batch)."""
+    ids = [e[0] for e in entries]
+    existing: set[str] = set()
+    for i in range(0, len(ids), 500):
+        part = ids[i : i + 500]
+        q = ",".join("?" * len(part))
+        existing |= {
+            r[0]
+            for r in c.execute(f"SELECT file_id FROM vs_files WHERE vs_id = ? AND file_id IN ({q})", [vs_id, *part])
+        }
+    now, ready = emu.now(), time.time() + emu.ingest_delay()
+    rows = []
+    for fid, attributes, chunking in entries:
+        if fid in existing:
+            continue
+        existing.add(fid)
+        rows.append(
+            (
                 vs_id,
-                file_id,
-                emu.now(),
+                fid,
+                now,
                 json.dumps(chunking),
                 None if attributes is None else json.dumps(attributes),
-                time.time() + emu.ingest_delay(),
+                ready,
                 1 if emu.faults.ingest_fails() else 0,
-            ],
+            )
         )
+    c.executemany(
+        "INSERT INTO vs_files(vs_id, file_id, created_at, status, usage_bytes, chunking, attributes,"
+        " ready_at, fail_injected) VALUES (?, ?, ?, 'in_progress', 0, ?, ?, ?, ?)",
+        rows,
+    )
     if batch_id is not None:
-        c.execute(
+        c.executemany(
             "INSERT OR IGNORE INTO batch_files(batch_id, vs_id, file_id) VALUES (?, ?, ?)",
-            [batch_id, vs_id, file_id],
+            [(batch_id, vs_id, fid) for fid in dict.fromkeys(ids)],
         )
 
 
@@ -297,9 +326,7 @@ def get_container(emu: Emulator, cid: str, *, usable: bool = False, touch: bool 
         raise not_found("container", cid)
     row = refresh_container(emu, row)
     if usable and row["expired"]:
-        raise ApiError(
-            400, f"Container '{cid}' has expired and cannot be reactivated.", code="container_expired"
-        )
+        raise ApiError(400, f"Container '{cid}' has expired and cannot be reactivated.", code="container_expired")
     if touch and not row["expired"]:
         emu.db.run("UPDATE containers SET last_active_at = ? WHERE id = ?", [emu.now(), cid])
         row = emu.db.one("SELECT * FROM containers WHERE id = ?", [cid]) or row
@@ -344,19 +371,15 @@ def delete_container(emu: Emulator, cid: str) -> None:
 def sweep(emu: Emulator) -> None:
     """Apply every expiry that is due. Bounded: at most 1000 objects of each kind per sweep."""
     now = emu.now()
-    for r in emu.db.all(
-        "SELECT id FROM files WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT 1000", [now]
-    ):
+    for r in emu.db.all("SELECT id FROM files WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT 1000", [now]):
         delete_file(emu, r["id"])
     for r in emu.db.all(
-        "SELECT id FROM vector_stores WHERE expired = 0 AND expires_at IS NOT NULL AND expires_at <= ?"
-        " LIMIT 1000",
+        "SELECT id FROM vector_stores WHERE expired = 0 AND expires_at IS NOT NULL AND expires_at <= ? LIMIT 1000",
         [now],
     ):
         expire_store(emu, r["id"])
     for r in emu.db.all(
-        "SELECT id FROM containers WHERE expired = 0"
-        " AND last_active_at + expires_minutes * 60 <= ? LIMIT 1000",
+        "SELECT id FROM containers WHERE expired = 0 AND last_active_at + expires_minutes * 60 <= ? LIMIT 1000",
         [now],
     ):
         expire_container(emu, r["id"])

@@ -178,8 +178,7 @@ async def put_object(ctx: Ctx) -> Response:
                 raise OsError(412, "IfNoneMatchFailed", f"Object '{name}' already exists (If-None-Match: *).")
             if not c.execute("SELECT 1 FROM os_buckets WHERE ns = ? AND name = ?", [ns, bucket]).fetchone():
                 c.execute(
-                    "INSERT INTO os_buckets(ns, name, compartment_id, created_at, etag)"
-                    " VALUES (?, ?, NULL, ?, ?)",
+                    "INSERT INTO os_buckets(ns, name, compartment_id, created_at, etag) VALUES (?, ?, NULL, ?, ?)",
                     [ns, bucket, datetime.now(UTC).isoformat(), str(uuid.uuid4())],
                 )
             old_blob = cur["blob"] if cur else None
@@ -216,9 +215,7 @@ async def put_object(ctx: Ctx) -> Response:
 
 def _object(ctx: Ctx) -> Any:
     ns, bucket, name = _ns(ctx), ctx.params["bucket"], ctx.params["object"]
-    row = ctx.emu.db.one(
-        "SELECT * FROM os_objects WHERE ns = ? AND bucket = ? AND name = ?", [ns, bucket, name]
-    )
+    row = ctx.emu.db.one("SELECT * FROM os_objects WHERE ns = ? AND bucket = ? AND name = ?", [ns, bucket, name])
     if row is None:
         _bucket(ctx, ns, bucket)
         raise OsError(404, "ObjectNotFound", f"The object '{name}' was not found in the bucket '{bucket}'")

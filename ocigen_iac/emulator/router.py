@@ -48,8 +48,6 @@ class Router:
             if m is None:
                 continue
             known = True
-            if route.method == method or (
-                method == "HEAD" and route.method == "GET" and route.family != "os"
-            ):
+            if route.method == method or (method == "HEAD" and route.method == "GET" and route.family != "os"):
                 return route, m.groupdict(), True
         return None, {}, known

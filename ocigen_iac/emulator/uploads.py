@@ -98,9 +98,7 @@ class _State:
         else:
             self.value += data[start:end]
             if len(self.value) > MAX_FIELD_BYTES:
-                self.error = ApiError(
-                    413, f"Form field '{self.name}' is too large.", code="request_too_large"
-                )
+                self.error = ApiError(413, f"Form field '{self.name}' is too large.", code="request_too_large")
 
     def on_part_end(self) -> None:
         if self.is_file and self.fh is not None:

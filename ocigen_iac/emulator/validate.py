@@ -78,9 +78,7 @@ def chunking(value: Any, param: str = "chunking_strategy") -> dict[str, Any]:
         raise bad_request(f"{param}.static is required for type 'static'", param=param)
     mx, ov = st.get("max_chunk_size_tokens"), st.get("chunk_overlap_tokens")
     if not isinstance(mx, int) or isinstance(mx, bool) or not 100 <= mx <= 4096:
-        raise bad_request(
-            f"{param}.static.max_chunk_size_tokens must be an integer in 100..4096", param=param
-        )
+        raise bad_request(f"{param}.static.max_chunk_size_tokens must be an integer in 100..4096", param=param)
     if not isinstance(ov, int) or isinstance(ov, bool) or ov < 0 or ov > mx // 2:
         raise bad_request(
             f"{param}.static.chunk_overlap_tokens must be an integer in 0..max_chunk_size_tokens/2",

@@ -9,15 +9,19 @@ import httpx
 
 from ocigen_iac.emulator import EmulatorServer
 
-HEADERS = {"Authorization": "Bearer test-key", "OpenAI-Project": "ocid1.generativeaiproject.oc1..test",
-           "opc-compartment-id": "ocid1.compartment.oc1..test"}
+HEADERS = {
+    "Authorization": "Bearer test-key",
+    "OpenAI-Project": "ocid1.generativeaiproject.oc1..test",
+    "opc-compartment-id": "ocid1.compartment.oc1..test",
+}
 
 
 def client(srv: EmulatorServer, **kw: Any) -> httpx.Client:
     headers = dict(HEADERS)
     headers.update(kw.pop("headers", {}))
     kw.setdefault("base_url", srv.inference_base)
-    return httpx.Client(headers=headers, timeout=30, **kw)
+    kw.setdefault("timeout", 30)
+    return httpx.Client(headers=headers, **kw)
 
 
 def upload(c: httpx.Client, name: str, data: bytes, purpose: str = "assistants", **fields: str) -> dict[str, Any]:

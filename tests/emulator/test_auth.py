@@ -15,16 +15,20 @@ oci = pytest.importorskip("oci")
 from oci.auth.signers import SecurityTokenSigner  # noqa: E402
 from oci.signer import Signer  # noqa: E402
 
-KEY_ID = "ocid1.tenancy.oc1..t/ocid1.user.oc1..u/aa:bb:cc"
+KEY_ID = "ocid1.tenancy.oc1..t/ocid1.user.oc1..u/aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99"
 TOKEN = "session-token-abc"
 
 
 def _key() -> tuple[str, str]:
     k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    priv = k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                           serialization.NoEncryption()).decode()
-    pub = k.public_key().public_bytes(serialization.Encoding.PEM,
-                                      serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    priv = k.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    pub = (
+        k.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return priv, pub
 
 
@@ -44,8 +48,7 @@ class OciAuth(httpx.Auth):
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("authorization",)}
         if self.date:
             headers["date"] = self.date
-        prepared = requests.Request(request.method, str(request.url), headers=headers,
-                                    data=request.content).prepare()
+        prepared = requests.Request(request.method, str(request.url), headers=headers, data=request.content).prepare()
         self.signer.do_request_sign(prepared)
         for k, v in prepared.headers.items():
             request.headers[k] = v
@@ -61,12 +64,19 @@ def signed_emulator(make_emulator):
 
 
 def _user_signer(priv: str = PRIV) -> Signer:
-    return Signer("ocid1.tenancy.oc1..t", "ocid1.user.oc1..u", "aa:bb:cc", None, private_key_content=priv)
+    return Signer(
+        "ocid1.tenancy.oc1..t",
+        "ocid1.user.oc1..u",
+        "aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99",
+        None,
+        private_key_content=priv,
+    )
 
 
 def _client(srv, auth: httpx.Auth) -> httpx.Client:
-    return httpx.Client(base_url=srv.inference_base, auth=auth, timeout=30,
-                        headers={"OpenAI-Project": "p", "opc-compartment-id": "c"})
+    return httpx.Client(
+        base_url=srv.inference_base, auth=auth, timeout=30, headers={"OpenAI-Project": "p", "opc-compartment-id": "c"}
+    )
 
 
 def test_valid_signatures(signed_emulator) -> None:
@@ -106,7 +116,9 @@ def test_rejections(signed_emulator) -> None:
 def test_tampered_streamed_upload_is_deleted(signed_emulator) -> None:
     auth = OciAuth(_user_signer())
     with _client(signed_emulator, auth) as c:
-        req = c.build_request("POST", "/files", files={"file": ("a.txt", b"kb content")}, data={"purpose": "assistants"})
+        req = c.build_request(
+            "POST", "/files", files={"file": ("a.txt", b"kb content")}, data={"purpose": "assistants"}
+        )
         req.read()
         flow = auth.auth_flow(req)
         signed = next(flow)
@@ -123,7 +135,10 @@ def test_tampered_streamed_upload_is_deleted(signed_emulator) -> None:
 
 def test_api_key(emulator) -> None:
     h = {"OpenAI-Project": "p"}
-    assert httpx.get(f"{emulator.inference_base}/files", headers={**h, "Authorization": "Bearer test-key"}).status_code == 200
+    assert (
+        httpx.get(f"{emulator.inference_base}/files", headers={**h, "Authorization": "Bearer test-key"}).status_code
+        == 200
+    )
     r = httpx.get(f"{emulator.inference_base}/files", headers={**h, "Authorization": "Bearer nope"})
     assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_api_key"
     assert httpx.get(f"{emulator.inference_base}/files", headers=h).status_code == 401

@@ -16,8 +16,10 @@ def test_batch_lifecycle(emulator: EmulatorServer) -> None:
         ids = _seed(emulator, 12)
         docx = upload(c, "x.docx", b"PK")
         vs = make_store(c)
-        b = c.post(f"/vector_stores/{vs['id']}/file_batches",
-                   json={"file_ids": [*ids, docx["id"]], "attributes": {"section": "faq"}}).json()
+        b = c.post(
+            f"/vector_stores/{vs['id']}/file_batches",
+            json={"file_ids": [*ids, docx["id"]], "attributes": {"section": "faq"}},
+        ).json()
         assert b["object"] == "vector_store.files_batch" and b["id"].startswith("vsfb_emu_")
         assert b["file_counts"]["total"] == 13 and b["vector_store_id"] == vs["id"]
 
@@ -58,11 +60,12 @@ def test_batch_files_form_and_limits(make_emulator) -> None:
         assert "file-emu-missing" in e["message"]
         objs = httpx.get(f"{srv.url}/_admin/objects").json()
         assert objs["vector_store_files"] == [] and objs["file_batches"] == []  # no partial creation
-        b = c.post(url, json={"files": [{"file_id": ids[0], "attributes": {"a": 1}},
-                                        {"file_id": ids[1], "attributes": {"a": 2}}]}).json()
+        b = c.post(
+            url,
+            json={"files": [{"file_id": ids[0], "attributes": {"a": 1}}, {"file_id": ids[1], "attributes": {"a": 2}}]},
+        ).json()
         assert b["status"] == "in_progress" and b["file_counts"]["in_progress"] == 2
-        got = {f["id"]: f["attributes"] for f in
-               c.get(f"{url}/{b['id']}/files").json()["data"]}
+        got = {f["id"]: f["attributes"] for f in c.get(f"{url}/{b['id']}/files").json()["data"]}
         assert got == {ids[0]: {"a": 1}, ids[1]: {"a": 2}}
         cancelled = c.post(f"{url}/{b['id']}/cancel").json()
         assert cancelled["status"] == "cancelled" and cancelled["file_counts"]["cancelled"] == 2
@@ -75,8 +78,10 @@ def test_search_bm25_and_filters(emulator: EmulatorServer) -> None:
         docs = {
             "hr.md": ("Vacation policy: employees get 25 days of vacation per year.", {"dept": "hr", "year": 2024}),
             "it.md": ("Password policy: rotate passwords every 90 days.", {"dept": "it", "year": 2023}),
-            "fin.md": ("Expense policy: receipts are required for expenses.", {"dept": "fin", "year": 2025,
-                                                                              "public": True}),
+            "fin.md": (
+                "Expense policy: receipts are required for expenses.",
+                {"dept": "fin", "year": 2025, "public": True},
+            ),
         }
         vs = make_store(c)
         fids = {}
@@ -102,23 +107,40 @@ def test_search_bm25_and_filters(emulator: EmulatorServer) -> None:
         assert [d["score"] for d in res["data"]] == sorted((d["score"] for d in res["data"]), reverse=True)
         assert names({"query": "policy", "filters": {"type": "eq", "key": "dept", "value": "it"}}) == ["it.md"]
         assert set(names({"query": "policy", "filters": {"type": "ne", "key": "dept", "value": "it"}})) == {
-            "hr.md", "fin.md"}
+            "hr.md",
+            "fin.md",
+        }
         assert set(names({"query": "policy", "filters": {"type": "gte", "key": "year", "value": 2024}})) == {
-            "hr.md", "fin.md"}
+            "hr.md",
+            "fin.md",
+        }
         assert names({"query": "policy", "filters": {"type": "lt", "key": "year", "value": 2024}}) == ["it.md"]
         assert set(names({"query": "policy", "filters": {"type": "in", "key": "dept", "value": ["hr", "fin"]}})) == {
-            "hr.md", "fin.md"}
+            "hr.md",
+            "fin.md",
+        }
         assert names({"query": "policy", "filters": {"type": "nin", "key": "dept", "value": ["hr", "fin"]}}) == [
-            "it.md"]
-        compound = {"type": "or", "filters": [
-            {"type": "eq", "key": "public", "value": True},
-            {"type": "and", "filters": [{"type": "eq", "key": "dept", "value": "hr"},
-                                        {"type": "lte", "key": "year", "value": 2024}]}]}
+            "it.md"
+        ]
+        compound = {
+            "type": "or",
+            "filters": [
+                {"type": "eq", "key": "public", "value": True},
+                {
+                    "type": "and",
+                    "filters": [
+                        {"type": "eq", "key": "dept", "value": "hr"},
+                        {"type": "lte", "key": "year", "value": 2024},
+                    ],
+                },
+            ],
+        }
         assert set(names({"query": "policy", "filters": compound})) == {"fin.md", "hr.md"}
         assert len(names({"query": "policy", "max_num_results": 1})) == 1
         assert names({"query": "zzzz unknown"}) == []
-        assert names({"query": "policy", "rewrite_query": True, "filters": {"type": "gt", "key": "year",
-                                                                            "value": 2024}}) == ["fin.md"]
+        assert names(
+            {"query": "policy", "rewrite_query": True, "filters": {"type": "gt", "key": "year", "value": 2024}}
+        ) == ["fin.md"]
         err(c.post(url, json={"query": "x", "max_num_results": 51}), 400)
         err(c.post(url, json={"query": "x", "max_num_results": 0}), 400)
         err(c.post(url, json={"query": ""}), 400)

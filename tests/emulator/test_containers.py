@@ -13,8 +13,10 @@ def test_container_lifecycle(emulator: EmulatorServer) -> None:
         ct = c.post("/containers", json={"name": "sandbox", "file_ids": [f["id"]]}).json()
         assert ct["id"].startswith("cntr_emu_") and ct["object"] == "container" and ct["status"] == "running"
         assert ct["memory_limit"] == "1g" and ct["expires_after"] == {"anchor": "last_active_at", "minutes": 20}
-        ct2 = c.post("/containers", json={"name": "other", "memory_limit": "4g",
-                                          "expires_after": {"anchor": "last_active_at", "minutes": 60}}).json()
+        ct2 = c.post(
+            "/containers",
+            json={"name": "other", "memory_limit": "4g", "expires_after": {"anchor": "last_active_at", "minutes": 60}},
+        ).json()
         assert ct2["memory_limit"] == "4g" and ct2["expires_after"]["minutes"] == 60
         err(c.post("/containers", json={}), 400)
         err(c.post("/containers", json={"name": "x", "memory_limit": "2g"}), 400)
@@ -58,8 +60,11 @@ def test_container_lifecycle(emulator: EmulatorServer) -> None:
         err(c.post(f"/containers/{ct['id']}/files", files={"file": ("a.txt", b"x")}), 400)
         objs = httpx.get(f"{emulator.url}/_admin/objects").json()
         assert [x["container_id"] for x in objs["container_files"]] == []
-        assert c.delete(f"/containers/{ct['id']}").json() == {"id": ct["id"], "object": "container.deleted",
-                                                              "deleted": True}
+        assert c.delete(f"/containers/{ct['id']}").json() == {
+            "id": ct["id"],
+            "object": "container.deleted",
+            "deleted": True,
+        }
         err(c.get(f"/containers/{ct['id']}"), 404)
         c.delete(f"/containers/{ct2['id']}")
         assert c.get("/containers").json()["data"] == []

@@ -12,8 +12,9 @@ from .helpers import HEADERS, client, make_store, upload, wait_store_done
 
 def _plain(srv: EmulatorServer) -> httpx.Client:
     # no retries: we want to see every injected fault
-    return httpx.Client(base_url=srv.inference_base, headers=HEADERS, timeout=10,
-                        transport=httpx.HTTPTransport(retries=0))
+    return httpx.Client(
+        base_url=srv.inference_base, headers=HEADERS, timeout=10, transport=httpx.HTTPTransport(retries=0)
+    )
 
 
 def test_429_and_5xx(emulator: EmulatorServer) -> None:

@@ -28,9 +28,10 @@ def test_purpose_and_type_validation(emulator: EmulatorServer) -> None:
         e = err(c.post("/files", files={"file": ("a.txt", b"x")}, data={"purpose": "nope"}), 400)
         assert e["param"] == "purpose"
         err(c.post("/files", files={"file": ("a.txt", b"x")}, data={}), 400)
-        assert err(c.post("/files", files={"file": ("a.txt", b"{}")}, data={"purpose": "batch"}), 400)[
-            "code"
-        ] == "invalid_file_format"
+        assert (
+            err(c.post("/files", files={"file": ("a.txt", b"{}")}, data={"purpose": "batch"}), 400)["code"]
+            == "invalid_file_format"
+        )
         assert upload(c, "a.jsonl", b"{}\n", purpose="batch")["purpose"] == "batch"
         err(c.post("/files", files={"file": ("a.txt", b"x")}, data={"purpose": "vision"}), 400)
         assert upload(c, "a.png", b"\x89PNG", purpose="vision")["purpose"] == "vision"

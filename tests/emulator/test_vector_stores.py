@@ -10,7 +10,10 @@ from .helpers import client, err, make_store, upload, wait_for, wait_store_done
 def test_store_crud_and_validation(emulator: EmulatorServer) -> None:
     with client(emulator, base_url=emulator.management_base) as c:
         vs = make_store(
-            c, name="kb", description="d", metadata={"team": "a", "x": "1"},
+            c,
+            name="kb",
+            description="d",
+            metadata={"team": "a", "x": "1"},
             expires_after={"anchor": "last_active_at", "days": 7},
         )
         assert vs["id"].startswith("vs_emu_") and vs["object"] == "vector_store"
@@ -101,7 +104,9 @@ def test_attach_ingest_and_files(emulator: EmulatorServer) -> None:
         got = c.get(f"/vector_stores/{vs['id']}/files/{bad2['id']}").json()
         assert got["last_error"]["code"] == "invalid_file"
         assert c.get(f"/vector_stores/{vs['id']}/files/{good['id']}").json()["chunking_strategy"] == {
-            "type": "static", "static": {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": 400}}
+            "type": "static",
+            "static": {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": 400},
+        }
         failed = c.get(f"/vector_stores/{vs['id']}/files", params={"filter": "failed"}).json()
         assert {x["id"] for x in failed["data"]} == {docx["id"], bad["id"], bad2["id"]}
         err(c.get(f"/vector_stores/{vs['id']}/files", params={"filter": "weird"}), 400)
@@ -137,10 +142,14 @@ def test_chunking_static(emulator: EmulatorServer) -> None:
         # chunks start at 0, 50, 100, 150: w120 lives in the chunks starting at 50 and 100
         assert len(texts) == 2 and all(len(t.split()) == 100 for t in texts)
         assert {t.split()[0] for t in texts} == {"w50", "w100"}
-        for bad in ({"max_chunk_size_tokens": 50, "chunk_overlap_tokens": 0},
-                    {"max_chunk_size_tokens": 200, "chunk_overlap_tokens": 101}):
-            r = c.post(f"/vector_stores/{vs['id']}/files",
-                       json={"file_id": f["id"], "chunking_strategy": {"type": "static", "static": bad}})
+        for bad in (
+            {"max_chunk_size_tokens": 50, "chunk_overlap_tokens": 0},
+            {"max_chunk_size_tokens": 200, "chunk_overlap_tokens": 101},
+        ):
+            r = c.post(
+                f"/vector_stores/{vs['id']}/files",
+                json={"file_id": f["id"], "chunking_strategy": {"type": "static", "static": bad}},
+            )
             err(r, 400)
 
 
