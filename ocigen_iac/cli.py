@@ -286,7 +286,12 @@ def _apply(manifests_or_plan: Path, env: str | None, local: bool, root: Path, au
         mode = saved.get("mode", mode)
         auto_approve = True  # approving the saved plan was the review
     settings, desired = _load(root, env, local, manifests)
-    reporter = Reporter(quiet=fmt == "json", color=_color())
+    if fmt != "json" and sys.stdout.isatty() and not os.environ.get("CI"):
+        from ocigen_iac.engine.report import TerminalReporter
+
+        reporter: Reporter = TerminalReporter(color=_color())
+    else:
+        reporter = Reporter(quiet=fmt == "json", color=_color())
     shown: list[Any] = []
 
     def on_plan(p: Any) -> None:
@@ -519,6 +524,38 @@ def state_push(path: Path, env: EnvOpt = None, local: LocalOpt = False, root: Ro
 
     settings, _ = _load(root, env, local, None)
     typer.echo(do(settings, path, force, _duration(lock_timeout)))
+
+
+@app.command()
+@guarded
+def init(
+    migrate_state: Annotated[bool, typer.Option("--migrate-state", "-migrate-state",
+                                                help="Copy the local state (state.path) to the oci backend.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="With --migrate-state: replace a remote state of "
+                                                        "another lineage (its previous version is kept).")] = False,
+    env: EnvOpt = None,
+    root: RootOpt = Path("."),
+    lock_timeout: LockTimeoutOpt = "0s",
+) -> None:
+    """Check the configured state backend; with --migrate-state move local state to OCI Object Storage."""
+    from ocigen_iac.state import make_backend
+    from ocigen_iac.state.oci_backend import migrate_local_state
+
+    settings, _ = _load(root, env, False, None)
+    if migrate_state:
+        typer.echo(migrate_local_state(settings, force=force, lock_timeout_s=_duration(lock_timeout)))
+        return
+    backend = make_backend(settings)
+    try:
+        state = backend.read_snapshot()
+        holder = backend.lock_info()
+    finally:
+        backend.close()
+    typer.echo(f"State backend: {settings.state.backend} ({backend.description}).")
+    typer.echo("No state yet." if state is None else
+               f"State: lineage {state.lineage}, serial {state.serial}, {len(state.resources)} resource(s).")
+    if holder is not None:
+        typer.echo(f"Locked by {holder.holder}@{holder.host} for {holder.operation} (ID {holder.id}).")
 
 
 def main() -> None:

@@ -64,12 +64,29 @@ async def apply_plan(ctx: RunContext, plan: Plan, *, parallelism: int = 8,
         result.failures[address] = str(exc) or exc.__class__.__name__
         reporter.fail(address, result.failures[address])
 
-    graph = await execute(steps, parallelism, cancel, on_error)
+    total_bytes = sum(int((c.after or {}).get("bytes") or 0) for c in plan.changes
+                      if c.kind == "file" and c.action in (Action.CREATE, Action.REPLACE))
+    reporter.begin(len(steps), total_bytes)
+    for step in steps:
+        step.run = _counted(step.run, reporter)
+    try:
+        graph = await execute(steps, parallelism, cancel, on_error)
+    finally:
+        reporter.end()
     result.cancelled = graph.cancelled
     for (verb, address), status in graph.status.items():
         if status == "skipped" and address not in result.failures:
             result.skipped.append(f"{verb} {address}")
     return result
+
+
+def _counted(run, reporter):  # type: ignore[no-untyped-def]
+    async def wrapped(bad: set[Key]):  # type: ignore[no-untyped-def]
+        try:
+            return await run(bad)
+        finally:
+            reporter.step_finished()
+    return wrapped
 
 
 def build_steps(ctx: RunContext, plan: Plan, result: ApplyResult) -> list[Step]:

@@ -1,10 +1,15 @@
-"""Progress and event reporting: plain lines in CI, a live progress bar on a terminal."""
+"""Progress and event reporting: plain lines in CI, live progress bars on a terminal.
+
+`Reporter` prints one line per event (what CI logs want). `TerminalReporter` prints the same
+lines above rich progress bars: one for the apply's steps, one per store being ingested, one for
+bytes uploaded.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 
 class Reporter:
@@ -16,6 +21,22 @@ class Reporter:
         self.color = color
         self.events: list[tuple[str, str]] = []
         self._started: dict[str, float] = {}
+
+    # lifecycle hooks (no-ops for plain output)
+    def begin(self, total_steps: int, total_bytes: int = 0) -> None:
+        pass
+
+    def end(self) -> None:
+        pass
+
+    def uploaded(self, n: int) -> None:
+        pass
+
+    def ingestion(self, store: str, completed: int, total: int) -> None:
+        pass
+
+    def step_finished(self) -> None:
+        pass
 
     def line(self, text: str) -> None:
         if not self.quiet:
@@ -38,3 +59,54 @@ class Reporter:
 
     def note(self, text: str) -> None:
         self.line(text)
+
+
+class TerminalReporter(Reporter):
+    """The same events, printed above live progress bars (rich)."""
+
+    def __init__(self, out: TextIO | None = None, *, color: bool = True) -> None:
+        super().__init__(out, color=color)
+        from rich.console import Console
+        from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.console = Console(file=self.out, highlight=False, no_color=not color)
+        self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                  console=self.console, transient=True)
+        self._bytes = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                               console=self.console, transient=True)
+        self._steps: Any = None
+        self._upload: Any = None
+        self._stores: dict[str, Any] = {}
+        self._live: Any = None
+
+    def begin(self, total_steps: int, total_bytes: int = 0) -> None:
+        from rich.console import Group
+        from rich.live import Live
+
+        self._steps = self._progress.add_task("apply", total=total_steps)
+        if total_bytes:
+            self._upload = self._bytes.add_task("upload", total=total_bytes)
+        self._live = Live(Group(self._progress, self._bytes), console=self.console, transient=True)
+        self._live.start()
+
+    def end(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    def uploaded(self, n: int) -> None:
+        if self._upload is not None:
+            self._bytes.advance(self._upload, n)
+
+    def ingestion(self, store: str, completed: int, total: int) -> None:
+        task = self._stores.get(store)
+        if task is None:
+            task = self._stores[store] = self._progress.add_task(f"ingest {store}", total=total)
+        self._progress.update(task, completed=completed, total=total)
+
+    def step_finished(self) -> None:
+        if self._steps is not None:
+            self._progress.advance(self._steps)
+
+    def line(self, text: str) -> None:
+        self.console.print(text, markup=False)

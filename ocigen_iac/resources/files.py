@@ -77,9 +77,18 @@ class FileKind(ResourceKind):
         from ocigen_iac.api import OutcomeUnknown
 
         client = ctx.api()
+        sent = 0
+
+        def progress(total_sent: int) -> None:  # cumulative per attempt -> increments for the bar
+            nonlocal sent
+            if total_sent > sent:
+                ctx.reporter.uploaded(total_sent - sent)
+            sent = total_sent
+
         try:
             obj = await client.create_file(
-                spec.path, purpose=spec.purpose, filename=spec.filename, expires_after=spec.expires_after
+                spec.path, purpose=spec.purpose, filename=spec.filename, expires_after=spec.expires_after,
+                progress=progress,
             )
             live = obj.model_dump()
         except OutcomeUnknown:

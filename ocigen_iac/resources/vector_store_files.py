@@ -38,6 +38,10 @@ def effective_chunking(*candidates: dict[str, Any] | None) -> dict[str, Any] | N
     return None
 
 
+def chunk_label(batch: dict[str, Any]) -> str:
+    return f"batch {batch.get('id', '?')}"
+
+
 @dataclass
 class BatchOutcome:
     inst: Instance
@@ -191,6 +195,9 @@ class VectorStoreFileKind(ResourceKind):
         delay = 0.1
         while time.monotonic() < deadline:
             counts = batch.get("file_counts") or {}
+            total = int(counts.get("total") or 0)
+            if total:
+                ctx.reporter.ingestion(chunk_label(batch), total - int(counts.get("in_progress") or 0), total)
             if batch.get("status") in SETTLED or (counts.get("total") and not counts.get("in_progress")):
                 return batch
             await asyncio.sleep(delay * (0.5 + random.random() / 2))
