@@ -126,7 +126,6 @@ def build_steps(ctx: RunContext, plan: Plan, result: ApplyResult) -> list[Step]:
     steps: list[Step] = []
     batches: dict[str, list[Change]] = defaultdict(list)
     for c in plan.changes:
-        kind = KINDS[c.kind]
         if c.action == Action.CREATE:
             if c.kind == "vector_store_file":
                 batches[c.after["vector_store"]].append(c)  # type: ignore[index]
@@ -159,7 +158,6 @@ def build_steps(ctx: RunContext, plan: Plan, result: ApplyResult) -> list[Step]:
             else:
                 steps.append(Step(f"create {c.address}", [_create(c.address)], _create_runner(ctx, c, result),
                                   hard=needs_new(c) | {_delete(c.address)}))
-        del kind
     for store, members in batches.items():
         hard: set[Key] = set()
         soft: set[Key] = set()

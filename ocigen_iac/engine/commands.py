@@ -16,7 +16,6 @@ from ocigen_iac.manifest.desired import DesiredSet
 from ocigen_iac.settings import Settings
 from ocigen_iac.state import State, make_backend
 from ocigen_iac.state.model import ResourceState
-from ocigen_iac.state.sync import SyncState
 
 TOP_LEVEL = ("file", "vector_store", "container")
 
@@ -24,11 +23,9 @@ TOP_LEVEL = ("file", "vector_store", "container")
 def _read_state(settings: Settings) -> State:
     backend = make_backend(settings)
     try:
-        sync = SyncState(backend, settings.env)
         snapshot = backend.read_snapshot() or State(env=settings.env)
         for record in backend.journal_read():  # include a crashed run's journal, read-only
             snapshot.apply_record(record)
-        del sync
         return snapshot
     finally:
         backend.close()

@@ -135,7 +135,6 @@ class VectorStoreFileKind(ResourceKind):
         """Attach many files to one store through file-batch calls, then wait for ingestion."""
         from ocigen_iac.api import ApiError
 
-        client = ctx.api()
         store_id = ctx.id_of(insts[0].attrs["vector_store"])
         groups: dict[str, list[Instance]] = defaultdict(list)
         for inst in insts:
@@ -156,7 +155,6 @@ class VectorStoreFileKind(ResourceKind):
                             outcomes.append(BatchOutcome(inst, await self.create(ctx, inst)))
                         except ApiError as one_exc:
                             outcomes.append(BatchOutcome(inst, None, str(one_exc)))
-        del client
         return outcomes
 
     async def _one_batch(self, ctx: RunContext, store_id: str, chunk: list[Instance]) -> list[BatchOutcome]:
