@@ -16,7 +16,7 @@ import time
 import uuid
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from . import admin, api_containers, api_files, api_vector_stores, objectstorage
@@ -125,6 +125,9 @@ class EmulatorApp:
                 raise ApiError(500, "Internal server error (injected after a successful create).", code="server_error")
         except (ApiError, OsError) as exc:
             resp = self._error(exc, family)
+        except ClientDisconnect:  # the client went away mid-body (killed, timed out): nothing to answer
+            self._dropped(key, method, path, t0)
+            return
         except Exception:
             log.exception("unhandled error on %s %s", method, path)
             resp = self._error(ApiError(500, "Internal server error.", code="server_error"), family)
