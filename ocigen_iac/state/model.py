@@ -103,6 +103,8 @@ class State:
         elif op == "clear_intent":
             self.intents.pop(address, None)
         elif op == "move":
-            moved = self.resources.pop(address, None)
-            if moved is not None:
-                self.resources[record["to"]] = moved
+            # Replays must be idempotent: a crash between writing a snapshot and clearing the journal
+            # replays records the snapshot already holds. Move only the object the record moved.
+            moved = self.resources.get(address)
+            if moved is not None and record.get("id") in (None, moved.id):
+                self.resources[record["to"]] = self.resources.pop(address)

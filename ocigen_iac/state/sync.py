@@ -65,9 +65,10 @@ class SyncState:
 
     def move(self, source: str, target: str) -> None:
         with self._mutex:
-            self.state.resources[target] = self.state.resources.pop(source)
+            moved = self.state.resources.pop(source)
+            self.state.resources[target] = moved
             self._changed = True
-            self._record({"op": "move", "address": source, "to": target})
+            self._record({"op": "move", "address": source, "to": target, "id": moved.id})
 
     def record_intent(self, intent: Intent) -> None:
         with self._mutex:
