@@ -25,7 +25,7 @@ from ocigen_iac.engine.plan import Plan
 from ocigen_iac.engine.planner import make_plan
 from ocigen_iac.engine.refresh import refresh
 from ocigen_iac.engine.report import Reporter
-from ocigen_iac.errors import Interrupted, StateError
+from ocigen_iac.errors import Interrupted, OcigenError, StateError
 from ocigen_iac.manifest.desired import DesiredSet
 from ocigen_iac.settings import Settings
 from ocigen_iac.state import SyncState, make_backend
@@ -34,6 +34,10 @@ from ocigen_iac.state.files import atomic_write
 LOCAL_API_KEY = "ocigen-local-emulator-key"  # the embedded emulator's key; not a secret
 LOCAL_PROJECT = "ocid1.generativeaiproject.oc1..local"
 LOCAL_COMPARTMENT = "ocid1.compartment.oc1..local"
+
+
+class ConfigMissing(OcigenError):
+    pass
 
 
 @dataclass
@@ -94,6 +98,12 @@ def locked_state(settings: Settings, operation: str, lock_timeout_s: float = 0.0
 async def api_client(settings: Settings, opts: RunOptions) -> AsyncIterator[Any]:
     from ocigen_iac.api import ClientOptions, GenAIClient
 
+    if not settings.project:
+        raise ConfigMissing(
+            "no OCI Generative AI project is configured: every call needs the OpenAI-Project header. "
+            "Set `project: ocid1.generativeaiproject...` in ocigen.yaml (or OCIGEN_PROJECT), "
+            "or use --local to run against the embedded emulator."
+        )
     copts = ClientOptions(parallelism=opts.parallelism, rps=opts.rps, debug_log=opts.debug_log)
     api_key = LOCAL_API_KEY if settings.local else None
     async with GenAIClient(settings, copts, api_key=api_key) as client:
