@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 MAX_BATCH_FILES = 500
 SETTLED = ("completed", "failed", "cancelled")
+BATCH_CREATE_ATTEMPTS = 3
 
 
 def attachment_address(owner: str, file_address: str) -> str:
@@ -168,7 +169,7 @@ class VectorStoreFileKind(ResourceKind):
             if inst.attrs["chunking_strategy"]:
                 item["chunking_strategy"] = inst.attrs["chunking_strategy"]
             files.append(item)
-        batch = await client.create_file_batch(store_id, files)
+        batch = await self._create_batch(ctx, store_id, files)
         ctx.stats["file_batches"] = ctx.stats.get("file_batches", 0) + 1
         batch = await self._poll_batch(ctx, store_id, batch.model_dump())
         problems: dict[str, dict[str, Any]] = {}
@@ -187,6 +188,20 @@ class VectorStoreFileKind(ResourceKind):
                 rs = self._state(inst, store_id, file_id, item.get("status", "in_progress"), item.get("last_error"))
                 outcomes.append(BatchOutcome(inst, rs, self.failure(item)))
         return outcomes
+
+    async def _create_batch(self, ctx: RunContext, store_id: str, files: list[dict[str, Any]]) -> Any:
+        """Create a file batch. Attaching is idempotent (an attached file stays as it is and joins
+        the new batch), so a batch whose outcome is unknown (5xx, lost response) is sent again."""
+        from ocigen_iac.api import OutcomeUnknown
+
+        for attempt in range(BATCH_CREATE_ATTEMPTS):
+            try:
+                return await ctx.api().create_file_batch(store_id, files)
+            except OutcomeUnknown:
+                if attempt == BATCH_CREATE_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.2 * (attempt + 1) * (0.5 + random.random()))
+        raise AssertionError("unreachable")
 
     async def _poll_batch(self, ctx: RunContext, store_id: str, batch: dict[str, Any]) -> dict[str, Any]:
         deadline = time.monotonic() + ctx.poll_timeout_s
