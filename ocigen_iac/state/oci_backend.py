@@ -130,6 +130,7 @@ class OciBackend:
         self._backed_up = False
         # local journal / pushes
         self._journal_started = False  # a `_base` marker has been written since the last reset
+        self._journal_owned = False  # this process read or wrote the local journal (may reset it)
         self._dirty: State | None = None  # the state whose latest records are not pushed yet
         self._last_push = time.monotonic()
         self._conflict: StateError | None = None
@@ -190,14 +191,22 @@ class OciBackend:
     def _get(self, name: str) -> tuple[bytes, str] | None:
         """(bytes, etag) of an object, or None if it does not exist."""
         import oci
+        from oci._vendor.requests.exceptions import RequestException as BodyError
 
-        try:
-            resp = self._call("reading", self.client.get_object, self.namespace, self.bucket, name)
-        except oci.exceptions.ServiceError as exc:
-            if exc.status == 404:
-                return None
-            raise StateError(f"reading {name} failed: {exc.status} {exc.code}: {exc.message}") from None
-        return resp.data.content, resp.headers.get("etag", "")
+        for attempt in range(3):  # a body cut off mid-read (a write replaced the object) is read again
+            try:
+                resp = self._call("reading", self.client.get_object, self.namespace, self.bucket, name)
+            except oci.exceptions.ServiceError as exc:
+                if exc.status == 404:
+                    return None
+                raise StateError(f"reading {name} failed: {exc.status} {exc.code}: {exc.message}") from None
+            try:
+                return resp.data.content, resp.headers.get("etag", "")
+            except BodyError as exc:
+                if attempt == 2:
+                    raise StateError(f"reading {name} from {self.description} failed: {exc}") from None
+                time.sleep(0.1 * (attempt + 1))
+        return None  # pragma: no cover - the loop returns or raises
 
     # -- lock ---------------------------------------------------------------------------------
     def _read_lock(self) -> tuple[LockInfo | None, str] | None:
@@ -341,9 +350,9 @@ class OciBackend:
             self._put_state(payload, sha)
         self._dirty = None
         self._last_push = time.monotonic()
-        # the remote now holds everything journaled: restart the journal on the new base
-        self._journal.clear()
-        self._journal_started = False
+        if self._journal_owned:  # the remote now holds everything journaled: restart on the new base
+            self._journal.clear()
+            self._journal_started = False
 
     def _put_state(self, payload: bytes, sha: str) -> None:
         import oci
@@ -387,7 +396,7 @@ class OciBackend:
             self.read_snapshot()
         if not self._journal_started:
             records = [{"op": "_base", "sha256": self._remote_sha}, *records]
-            self._journal_started = True
+            self._journal_started = self._journal_owned = True
         self._journal.append(records)
         self._dirty = state
         if self._conflict is not None:
@@ -399,6 +408,7 @@ class OciBackend:
         """Records of a crashed run on this machine that extend the remote snapshot just read."""
         if not self._read_done:
             self.read_snapshot()
+        self._journal_owned = True
         lines = self._journal.read()
         if not lines:
             return []
