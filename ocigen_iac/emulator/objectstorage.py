@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from .context import Ctx
 from .errors import OsError
@@ -236,7 +236,20 @@ async def get_object(ctx: Ctx) -> Response:
         return Response(status_code=200, headers=headers)
     path = ctx.emu.blob("objects", row["blob"])
     ctype = headers.pop("content-type")
-    return FileResponse(path, headers=headers, media_type=ctype)
+    # Open now: a PUT replacing this object may unlink the blob while we stream it; an open
+    # descriptor keeps the old bytes readable (the reader gets one consistent version).
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 - closed by the generator
+    except FileNotFoundError:
+        return await get_object(ctx)  # replaced between the row read and the open: serve the new one
+
+    def chunks():  # type: ignore[no-untyped-def]
+        with fh:
+            while block := fh.read(1 << 20):
+                yield block
+
+    headers["content-length"] = str(row["size"])
+    return StreamingResponse(chunks(), headers=headers, media_type=ctype)
 
 
 async def delete_object(ctx: Ctx) -> Response:
