@@ -274,11 +274,12 @@ class GenAIClient:
 
     # ------------------------------------------------------------------ Vector store files (data plane)
 
-    async def iter_vector_store_files(self, vs_id: str, *, status: str | None = None
+    async def iter_vector_store_files(self, vs_id: str, *, status: str | None = None, order: str | None = None
                                       ) -> AsyncIterator[VectorStoreFile]:
+        """Files attached to a store; `order` ("asc" | "desc", default the service's) sets the direction."""
         fetch = self._lister(self.inference_base, f"/vector_stores/{_seg(vs_id)}/files",
                              route="/vector_stores/{id}/files", operation="list_vector_store_files", vs=True)
-        async for f in paginate(fetch, VectorStoreFile, limit=PAGE_LIMIT, params={"filter": status},
+        async for f in paginate(fetch, VectorStoreFile, limit=PAGE_LIMIT, params={"filter": status, "order": order},
                                 what="list_vector_store_files"):
             yield f
 

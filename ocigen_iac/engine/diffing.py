@@ -34,6 +34,8 @@ def attr_changes(
 
     `forces_replacement` is set for paths whose top-level field is not in `update_fields`.
     """
+    if before == after:  # the common case (a no-op plan): nothing to walk
+        return []
     keys = sorted((set(before) | set(after)) - set(ignore))
     left = {k: before.get(k) for k in keys}
     right = {k: after.get(k) for k in keys}

@@ -62,11 +62,33 @@ class HashCache:
             self._dirty = True
         return hexdigest, size
 
+    def cached(self, path: Path) -> tuple[str, int] | None:
+        """(sha256 hex, size) from the cache when `path`'s stat key is unchanged, else None."""
+        cached = self._entries.get(str(path))
+        if cached is None:
+            return None
+        st = os.stat(path)
+        if cached[:3] == [st.st_size, st.st_mtime_ns, st.st_ino]:
+            return cached[3], st.st_size
+        return None
+
     def digest_many(self, paths: list[Path], workers: int = 4) -> dict[Path, tuple[str, int]]:
-        if len(paths) < 64:
-            return {p: self.digest(p) for p in paths}
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return dict(zip(paths, pool.map(self.digest, paths), strict=True))
+        """Digests of many files: cache hits answered from `stat` here, misses hashed on threads
+        (hashlib releases the GIL on large buffers, so big files hash in parallel)."""
+        out: dict[Path, tuple[str, int]] = {}
+        misses: list[Path] = []
+        for p in paths:
+            hit = self.cached(p)
+            if hit is None:
+                misses.append(p)
+            else:
+                out[p] = hit
+        if len(misses) < 8:
+            out.update((p, self.digest(p)) for p in misses)
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                out.update(zip(misses, pool.map(self.digest, misses), strict=True))
+        return {p: out[p] for p in paths}
 
     def save(self) -> None:
         if self.cache_file is None or not self._dirty:

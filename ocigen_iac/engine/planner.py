@@ -127,17 +127,20 @@ def _plan_instance(
 
     current = kind.project_live(live, rs)
     drift = None
-    baseline = {k: v for k, v in rs.live.items() if k != "owner_key"}
     observed = kind.snapshot(live)
-    drift_changes = attr_changes(baseline, {k: observed.get(k) for k in baseline}) if baseline else []
-    if drift_changes:
-        drift = Drift(inst.address, inst.kind, "changed", drift_changes)
+    if rs.live and rs.live != observed:  # equal snapshots (the usual case) cannot hold drift
+        baseline = {k: v for k, v in rs.live.items() if k != "owner_key"}
+        drift_changes = attr_changes(baseline, {k: observed.get(k) for k in baseline}) if baseline else []
+        if drift_changes:
+            drift = Drift(inst.address, inst.kind, "changed", drift_changes)
 
-    ignore = set(kind.informational)
-    ignore_all = "all" in inst.lifecycle.ignore_changes
-    ignore |= set(inst.lifecycle.ignore_changes)
-    if ignore_all:
-        ignore |= set(after)
+    ignore_changes = inst.lifecycle.ignore_changes
+    ignore_all = "all" in ignore_changes
+    ignore: set[str] | frozenset[str] = kind.informational
+    if ignore_changes:
+        ignore = set(ignore) | set(ignore_changes)
+        if ignore_all:
+            ignore |= set(after)
     diffs = attr_changes(current, after, ignore=ignore, update_fields=kind.update_fields)
 
     # A dependency that gets a new id (a replaced File) changes this object's identity.

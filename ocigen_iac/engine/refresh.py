@@ -10,15 +10,62 @@ Reading never mutates the service.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from ocigen_iac.engine.context import RunContext
 from ocigen_iac.resources import KINDS
 from ocigen_iac.state.model import ResourceState
 
+PAGE_LIMIT = 100  # the API's largest page for vector store files
+
 
 async def _collect(aiter: Any) -> dict[str, dict[str, Any]]:
     return {obj.id: obj.model_dump() async for obj in aiter}
+
+
+async def collect_both_ends(make_iter: Callable[[str], AsyncIterator[Any]],
+                            page_size: int = PAGE_LIMIT) -> dict[str, dict[str, Any]]:
+    """List a collection from both ends at once (order=asc and order=desc) until the two meet.
+
+    A large vector store is a chain of 100-item pages, each needing the previous page's cursor,
+    so listing it alone costs (pages x round-trip). Two chains, one from each end, halve that.
+    The descending chain starts only once the ascending one has seen a full first page, so a
+    small collection still costs one request. The chains have met as soon as one of them sees
+    an id the other has seen: the ascending chain covers a prefix and the descending chain a
+    suffix of one order, so together they cover everything. At most one page per chain is
+    fetched past the meeting point.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    seen = {"asc": set[str](), "desc": set[str]()}
+    met = False
+    desc_task: asyncio.Task[None] | None = None
+
+    async def chain(order: str) -> None:
+        nonlocal met, desc_task
+        mine, other = seen[order], seen["desc" if order == "asc" else "asc"]
+        async with contextlib.aclosing(make_iter(order)) as items:
+            async for obj in items:
+                if met:
+                    return
+                if obj.id in other:
+                    met = True
+                    return
+                mine.add(obj.id)
+                out[obj.id] = obj.model_dump()
+                if order == "asc" and desc_task is None and len(mine) >= page_size:
+                    desc_task = asyncio.ensure_future(chain("desc"))
+        met = True  # this chain reached the far end on its own
+
+    try:
+        await chain("asc")
+    finally:
+        if desc_task is not None:
+            if not met:  # only on an error in the ascending chain
+                desc_task.cancel()
+            await asyncio.gather(desc_task, return_exceptions=not met)
+    return out
 
 
 async def refresh(ctx: RunContext) -> list[str]:
@@ -86,7 +133,8 @@ async def refresh(ctx: RunContext) -> list[str]:
                      and not KINDS["container"].gone_reason(ctx.live.containers[rs.id])}
 
     async def store_files(store_id: str) -> None:
-        ctx.live.store_files[store_id] = await _collect(client.iter_vector_store_files(store_id))
+        ctx.live.store_files[store_id] = await collect_both_ends(
+            lambda order: client.iter_vector_store_files(store_id, order=order))
 
     async def container_files(cid: str) -> None:
         ctx.live.container_files[cid] = await _collect(client.iter_container_files(cid))

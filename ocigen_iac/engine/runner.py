@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import json
 import signal
@@ -58,6 +59,23 @@ def settings_digest(settings: Settings) -> str:
                 "vector_store": settings.vector_store_base if not settings.local else "local",
                 "vars": settings.vars}
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+@contextlib.contextmanager
+def fewer_gc_passes() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while a run builds its large object graph.
+
+    A plan over tens of thousands of objects allocates millions of small dicts that all stay
+    alive (state, desired instances, the live view); with the default thresholds the collector
+    re-traverses them over and over (about a third of a 60k-object plan's CPU time). Reference
+    counting still frees everything acyclic at once, so memory is unaffected in practice.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], 50_000), max(old[1], 20), max(old[2], 100))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 @contextlib.contextmanager
@@ -138,7 +156,8 @@ async def _refresh_and_plan(ctx: RunContext, mode: str, opts: RunOptions) -> Pla
 def run_plan(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode: str = "normal",
              reporter: Reporter | None = None) -> Plan:
     reporter = reporter or Reporter(quiet=True)
-    with local_emulator(settings) as settings, locked_state(settings, "plan", opts.lock_timeout_s) as sync:
+    with fewer_gc_passes(), local_emulator(settings) as settings, \
+            locked_state(settings, "plan", opts.lock_timeout_s) as sync:
         ctx = _context(settings, sync, opts, desired, reporter)
 
         async def go() -> Plan:
@@ -163,7 +182,8 @@ def run_apply(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode
     """Plan, check the saved plan if any, ask `confirm(plan)`, apply. State persists throughout."""
     reporter = reporter or Reporter()
     operation = "destroy" if mode == "destroy" else "apply"
-    with local_emulator(settings) as settings, locked_state(settings, operation, opts.lock_timeout_s) as sync:
+    with fewer_gc_passes(), local_emulator(settings) as settings, \
+            locked_state(settings, operation, opts.lock_timeout_s) as sync:
         if saved_plan is not None:
             check_saved_plan(saved_plan, sync, settings)
         ctx = _context(settings, sync, opts, desired, reporter)

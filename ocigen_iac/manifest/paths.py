@@ -212,7 +212,11 @@ def expand_glob(
             if any(glob_match(x, key) or glob_match(x, from_manifest) for x in exclude):
                 excluded += 1
                 continue
-            conf.check(full, from_manifest)
+            if os.path.islink(full):
+                # Only a symlinked file can lead outside: glob_base itself was checked (lexically
+                # and resolved) above, and os.walk(followlinks=False) never enters a symlinked
+                # directory, so every other match resolves to a path under the checked base.
+                conf.check(full, from_manifest)
             matches.append(GlobMember(key, full))
             if len(matches) > max_matches:
                 raise PathProblem(f"glob {pattern!r} matched more than {max_matches} files")

@@ -33,8 +33,12 @@ class ResourceState:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ResourceState:
-        known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        if data.keys() <= _RESOURCE_FIELDS:  # the usual case: no filtering needed
+            return cls(**data)
+        return cls(**{k: v for k, v in data.items() if k in _RESOURCE_FIELDS})
+
+
+_RESOURCE_FIELDS = frozenset(ResourceState.__dataclass_fields__)
 
 
 @dataclass
