@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ocigen_iac.engine.context import RunContext
 
 VERIFY_CONTENT_MAX_BYTES = 8 << 20
+LOST_CREATE_ROUNDS = 3  # look-up-then-create rounds after a create whose outcome is unknown
 
 
 class FileKind(ResourceKind):
@@ -92,12 +93,20 @@ class FileKind(ResourceKind):
             )
             live = obj.model_dump()
         except OutcomeUnknown:
-            live = await self._find_leaked(ctx, ctx.state.state.intents[inst.address])
-            if live is None:  # the create never happened: safe to try once more
-                obj = await client.create_file(
-                    spec.path, purpose=spec.purpose, filename=spec.filename, expires_after=spec.expires_after
-                )
-                live = obj.model_dump()
+            # Look the object up; only when it does not exist is it safe to send the create again.
+            for attempt in range(LOST_CREATE_ROUNDS):
+                live = await self._find_leaked(ctx, ctx.state.state.intents[inst.address])
+                if live is not None:
+                    break
+                try:
+                    obj = await client.create_file(
+                        spec.path, purpose=spec.purpose, filename=spec.filename, expires_after=spec.expires_after
+                    )
+                    live = obj.model_dump()
+                    break
+                except OutcomeUnknown:
+                    if attempt == LOST_CREATE_ROUNDS - 1:
+                        raise
         rs = ResourceState(self.kind, live["id"], attrs=dict(inst.attrs), live=self.snapshot(live),
                            created_at=live.get("created_at"))
         return rs

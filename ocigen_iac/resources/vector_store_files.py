@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 MAX_BATCH_FILES = 500
 SETTLED = ("completed", "failed", "cancelled")
 BATCH_CREATE_ATTEMPTS = 3
+INGEST_RETRIES = 2  # in-run re-attach rounds for transient ingestion failures
 
 
 def attachment_address(owner: str, file_address: str) -> str:
@@ -156,6 +157,30 @@ class VectorStoreFileKind(ResourceKind):
                             outcomes.append(BatchOutcome(inst, await self.create(ctx, inst)))
                         except ApiError as one_exc:
                             outcomes.append(BatchOutcome(inst, None, str(one_exc)))
+        return await self._retry_transient(ctx, store_id, outcomes)
+
+    async def _retry_transient(self, ctx: RunContext, store_id: str,
+                               outcomes: list[BatchOutcome]) -> list[BatchOutcome]:
+        """Ingestion that failed with a transient `server_error` is detached and attached again
+        (at most INGEST_RETRIES rounds); other failures (bad file types, ...) are reported as they are."""
+        from ocigen_iac.api import ApiError, NotFound
+
+        for _ in range(INGEST_RETRIES):
+            transient = [o for o in outcomes if o.error and o.state is not None
+                         and (o.state.last_error or {}).get("code") == "server_error"]
+            if not transient:
+                break
+            try:
+                for o in transient:
+                    try:
+                        await ctx.api().detach_file(store_id, o.state.id)  # type: ignore[union-attr]
+                    except NotFound:
+                        pass
+                again = await self._one_batch(ctx, store_id, [o.inst for o in transient])
+            except ApiError:
+                break  # keep the reported failures; the next apply retries them
+            by_address = {o.inst.address: o for o in again}
+            outcomes = [by_address.get(o.inst.address, o) for o in outcomes]
         return outcomes
 
     async def _one_batch(self, ctx: RunContext, store_id: str, chunk: list[Instance]) -> list[BatchOutcome]:
