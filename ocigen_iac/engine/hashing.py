@@ -16,18 +16,39 @@ from pathlib import Path
 from ocigen_iac.state.files import atomic_write
 
 CHUNK = 1 << 20
+SMALL_FILE = 256 << 10  # read whole; larger files stream through a CHUNK buffer
+_PARALLEL_MIN = 64 << 10  # only files at least this big are worth a thread (hashlib drops the GIL)
+
+
+def _sha256_fd(fd: int, size_hint: int) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    if size_hint < SMALL_FILE:
+        # One right-sized read: no big buffer to allocate per file. A regular file returns fewer
+        # bytes than asked only at EOF; a file that grew since fstat is read on to its end.
+        want = size_hint + 1
+        while chunk := os.read(fd, want):
+            digest.update(chunk)
+            size += len(chunk)
+            if len(chunk) < want:
+                break
+            want = SMALL_FILE
+        return digest.hexdigest(), size
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    while n := os.readv(fd, [buf]):
+        digest.update(view[:n])
+        size += n
+    return digest.hexdigest(), size
 
 
 def sha256_file(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with open(path, "rb", buffering=0) as fh:
-        buf = bytearray(CHUNK)
-        view = memoryview(buf)
-        while n := fh.readinto(buf):
-            digest.update(view[:n])
-            size += n
-    return digest.hexdigest(), size
+    """(sha256 hex, size) of a file, streamed: memory stays flat whatever its size."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        return _sha256_fd(fd, os.fstat(fd).st_size)
+    finally:
+        os.close(fd)
 
 
 class HashCache:
@@ -54,11 +75,26 @@ class HashCache:
         cached = self._entries.get(key)
         if cached is not None and cached[:3] == stamp:
             return cached[3], st.st_size
-        hexdigest, size = sha256_file(path)
+        result = self._hash(path)
+        assert result is not None
+        return result
+
+    def _hash(self, path: Path, *, small_only: bool = False) -> tuple[str, int] | None:
+        """Hash `path` and cache the result. With `small_only`, return None (reading nothing) if
+        the file is big enough to be worth a thread."""
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            st = os.fstat(fd)  # the stamp of the descriptor that is read
+            if small_only and st.st_size >= _PARALLEL_MIN:
+                return None
+            hexdigest, size = _sha256_fd(fd, st.st_size)
+        finally:
+            os.close(fd)
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
         with self._lock:
             self.bytes_read += size
             self.files_hashed += 1
-            self._entries[key] = [*stamp, hexdigest]
+            self._entries[str(path)] = [*stamp, hexdigest]
             self._dirty = True
         return hexdigest, size
 
@@ -76,18 +112,25 @@ class HashCache:
         """Digests of many files: cache hits answered from `stat` here, misses hashed on threads
         (hashlib releases the GIL on large buffers, so big files hash in parallel)."""
         out: dict[Path, tuple[str, int]] = {}
-        misses: list[Path] = []
+        big: list[Path] = []
         for p in paths:
-            hit = self.cached(p)
+            cached = self._entries.get(str(p))
+            if cached is not None:
+                st = os.stat(p)
+                if cached[:3] == [st.st_size, st.st_mtime_ns, st.st_ino]:
+                    out[p] = cached[3], st.st_size
+                    continue
+            # small files are hashed right here (threads would only contend for the GIL)
+            hit = self._hash(p, small_only=True)
             if hit is None:
-                misses.append(p)
+                big.append(p)
             else:
                 out[p] = hit
-        if len(misses) < 8:
-            out.update((p, self.digest(p)) for p in misses)
-        else:
+        if len(big) == 1:
+            out[big[0]] = self.digest(big[0])
+        elif big:
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                out.update(zip(misses, pool.map(self.digest, misses), strict=True))
+                out.update(zip(big, pool.map(self.digest, big), strict=True))
         return {p: out[p] for p in paths}
 
     def save(self) -> None:

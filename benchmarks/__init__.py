@@ -1,0 +1,1 @@
+"""Performance benchmarks of ocigen-iac against the emulator (`python -m benchmarks.run`)."""
