@@ -74,9 +74,23 @@ async def refresh(ctx: RunContext) -> list[str]:
 
     client = ctx.api()
     resources = ctx.state.state.resources
-    ctx.live.files, ctx.live.stores, ctx.live.containers = await asyncio.gather(
-        _collect(client.iter_files()), _collect(client.iter_vector_stores()), _collect(client.iter_containers())
-    )
+
+    async def list_store_files(store_id: str) -> dict[str, dict[str, Any]]:
+        return await collect_both_ends(lambda order: client.iter_vector_store_files(store_id, order=order))
+
+    # The files of the stores state tracks are listed at once, alongside the top-level lists (the
+    # long part of a refresh is these page chains); stores found gone or expired are dropped below.
+    early = {rs.id: asyncio.ensure_future(list_store_files(rs.id))
+             for rs in resources.values() if rs.kind == "vector_store"}
+    try:
+        ctx.live.files, ctx.live.stores, ctx.live.containers = await asyncio.gather(
+            _collect(client.iter_files()), _collect(client.iter_vector_stores()), _collect(client.iter_containers())
+        )
+    except BaseException:
+        for task in early.values():
+            task.cancel()
+        await asyncio.gather(*early.values(), return_exceptions=True)
+        raise
     adopted: list[str] = []
 
     # Leaked top-level creates (crash between create and state write, or a lost response).
@@ -133,13 +147,19 @@ async def refresh(ctx: RunContext) -> list[str]:
                      and not KINDS["container"].gone_reason(ctx.live.containers[rs.id])}
 
     async def store_files(store_id: str) -> None:
-        ctx.live.store_files[store_id] = await collect_both_ends(
-            lambda order: client.iter_vector_store_files(store_id, order=order))
+        task = early.pop(store_id, None)
+        ctx.live.store_files[store_id] = await (task if task is not None else list_store_files(store_id))
 
     async def container_files(cid: str) -> None:
         ctx.live.container_files[cid] = await _collect(client.iter_container_files(cid))
 
-    await asyncio.gather(*(store_files(s) for s in store_ids), *(container_files(c) for c in container_ids))
+    try:
+        await asyncio.gather(*(store_files(s) for s in store_ids), *(container_files(c) for c in container_ids))
+    finally:
+        # listings of stores that turned out gone or expired: their outcome (often 404) is moot
+        for task in early.values():
+            task.cancel()
+        await asyncio.gather(*early.values(), return_exceptions=True)
 
     # Confirm attachments the store listings did not return (lists can lag).
     async def confirm_child(rs: ResourceState) -> None:
