@@ -34,7 +34,7 @@ values = st.recursive(scalars, lambda inner: st.one_of(
 
 def _replace_value(text: str, line_no: int, value: object) -> str:
     """Put `value` (as YAML flow) after the first ':' of one line, keeping the key."""
-    lines = text.splitlines()
+    lines = text.splitlines() or [""]
     i = line_no % len(lines)
     key, sep, _ = lines[i].partition(":")
     flow = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True).strip()
@@ -58,7 +58,7 @@ def mutate(text: str, steps: list[tuple[str, int, object]]) -> str:
         lines = text.splitlines() or [""]
         i = at % len(lines)
         if op == "replace":
-            text = _replace_value(text, i, arg)
+            text = _replace_value("\n".join(lines), i, arg)
             continue
         if op == "delete":
             del lines[i]
