@@ -157,6 +157,7 @@ class CliRun:
     maxrss_kb: int
     stdout: str
     stderr: str
+    cpu_s: float = 0.0  # user + system CPU of the child (from wait4)
 
     def check(self, *ok_codes: int) -> CliRun:
         if self.returncode not in (ok_codes or (0,)):
@@ -194,7 +195,7 @@ def run_cli(cwd: Path, args: list[str], *, timeout: float = 3600.0, env: dict[st
         out.seek(0)
         err.seek(0)
         return CliRun(args, proc.returncode, wall, int(usage.ru_maxrss), out.read().decode(errors="replace"),
-                      err.read().decode(errors="replace"))
+                      err.read().decode(errors="replace"), usage.ru_utime + usage.ru_stime)
 
 
 # --- maths -----------------------------------------------------------------------------------------

@@ -43,7 +43,8 @@ def machine() -> str:
 
 
 def markdown(results: Results, elapsed_s: float) -> str:
-    lines = [f"Machine: {machine()}", "",
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    lines = [f"Machine: {machine()}; load average at the end of the run: {load}", "",
              f"Emulator latency {LATENCY_MS:.0f} ms per request, parallelism {PARALLELISM}; "
              f"benchmark run took {elapsed_s / 60:.1f} min.", "",
              "| Group | Figure | Target | Measured | Result |", "|---|---|---|---|---|"]
@@ -97,8 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown:
         args.markdown.write_text(markdown(results, elapsed))
     failed = results.failed
-    print(f"{len(results.figures) - len(failed)} of {len([f for f in results.figures if f.ok is not None])} "
-          f"targets met" + (f"; FAILED: {', '.join(f.name for f in failed)}" if failed else ""))
+    judged = [f for f in results.figures if f.ok is not None]
+    print(f"{len(judged) - len(failed)} of {len(judged)} targets met"
+          + (f"; FAILED: {'; '.join(f.name for f in failed)}" if failed else ""))
     return 1 if failed else 0
 
 
