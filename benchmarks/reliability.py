@@ -27,7 +27,7 @@ from tests.reliability.support import CorpusShape, Ledger
 
 REPO = Path(__file__).resolve().parents[1]
 PYTEST_FILES = ["test_concurrency.py", "test_hostile_input.py", "test_hostile_server.py", "test_secrets.py",
-                "test_state_replay.py"]
+                "test_state_replay.py", "test_client_disconnect.py"]
 
 
 def _pytest(seed: int) -> tuple[bool, str]:
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     faults = ", ".join(f"{k} {v}" for k, v in sorted(ledger.faults.items())) or "none"
     rows = [
         ("seed", str(opts.seed)),
-        ("runs (CLI invocations)", str(ledger.runs)),
+        ("runs (CLI invocations, fault + crash scenarios)", str(ledger.runs)),
         ("faults injected (emulator counters)", f"{sum(ledger.faults.values())} ({faults}) + 5% ingestion failures"),
         ("fault runs converged within 3 applies", f"{sum(1 for n in converge_runs if 1 <= n <= 3)}/{len(converge_runs)}"
                                                   f" (runs needed: {converge_runs})"),
