@@ -59,6 +59,16 @@ class LockInfo:
         return text
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError, TypeError, ValueError, OverflowError):
+        return True
+    return True
+
+
 def format_age(seconds: float) -> str:
     seconds = int(seconds)
     if seconds < 120:
@@ -97,11 +107,23 @@ class LocalLock:
         try:
             self._lock.acquire(timeout=max(0.0, timeout_s), poll_interval=0.1)
         except filelock.Timeout:
-            raise lock_held_error(self.info(), str(self.path.parent), self.stale_after_s) from None
+            raise lock_held_error(self._holder_info(), str(self.path.parent), self.stale_after_s) from None
         info = LockInfo(operation=operation)
         atomic_write(self.info_path, dump_json(info.to_dict()))
         self._held = info
         return info
+
+    def _holder_info(self, wait_s: float = 1.0) -> LockInfo | None:
+        """The holder's details. The holder writes them just after taking the OS lock, so a run that
+        lost the race may see none yet, or a dead predecessor's: wait briefly for a live holder's."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            info = self.info()
+            if info is not None and (info.host != socket.gethostname() or _alive(info.pid)):
+                return info
+            if time.monotonic() >= deadline:
+                return info
+            time.sleep(0.05)
 
     def release(self) -> None:
         if self._held is None:

@@ -112,3 +112,27 @@ def test_the_lock_of_a_killed_apply_does_not_block_the_next_run(project: RelProj
     r = project.run("apply", "manifests", "--auto-approve")
     assert r.exit_code == 0, r.output
     assert project.run("plan", "manifests", "--detailed-exitcode").exit_code == 0
+
+
+def test_losing_the_race_names_the_live_holder_not_a_dead_predecessor(project: RelProject) -> None:
+    """The winner writes its details just after taking the OS lock; a dead run's details may still
+    be there. The blocked run waits briefly for the live holder's details and names it."""
+    project.state_dir.mkdir(parents=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    info_path = _lock_info(project)
+    info_path.write_text(json.dumps({"id": "dead-run", "pid": dead.pid, "operation": "apply",
+                                     "created": time.time() - 60}))
+    code = ("import json, os, socket, sys, time, filelock; l = filelock.FileLock(sys.argv[1]); l.acquire(); "
+            "print('held', flush=True); time.sleep(0.4); "
+            "open(sys.argv[2], 'w').write(json.dumps({'id': 'live-run', 'pid': os.getpid(), "
+            "'host': socket.gethostname(), 'operation': 'apply', 'created': time.time()})); time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(project.state_dir / "default.lock"), str(info_path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        r = project.run("plan", "manifests")
+    finally:
+        kill9(holder)
+    assert r.exit_code == 1
+    assert f"(pid {holder.pid})" in r.stderr and "live-run" in r.stderr, r.stderr
