@@ -401,6 +401,22 @@ def load_settings(
                 "add the Object Storage namespace and bucket that hold the state",
             )
         )
+    plain = [(("endpoints", k), v) for k, v in endpoints.items()]
+    if state.get("endpoint"):
+        plain.append((("state", "endpoint"), state["endpoint"]))
+    for loc, url in plain:
+        if _plain_http_to_remote(str(url)):
+            line, col = _pos(tree, env_name, loc)
+            problems.append(
+                Diagnostic(
+                    shown,
+                    line,
+                    col,
+                    f"{'.'.join(loc)}: {url} is plain http to a remote host; credentials and content "
+                    "would cross the network unencrypted",
+                    "use https:// (plain http is accepted only for loopback addresses such as the emulator)",
+                )
+            )
     if problems:
         raise ValidationFailed(problems)
 
@@ -436,6 +452,23 @@ def load_settings(
         local=local,
         **extra,
     )
+
+
+def _plain_http_to_remote(url: str) -> bool:
+    """True for http:// URLs whose host is not loopback (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        return False
+    host = (parts.hostname or "").lower()
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
 
 
 def _pos(tree: Any, env_name: str, loc: tuple[str, ...]) -> tuple[int, int]:

@@ -86,7 +86,8 @@ def test_a_held_lock_names_its_holder(tmp_path: Path) -> None:
 def test_a_killed_holder_never_blocks_the_next_run(tmp_path: Path) -> None:
     code = (
         "import sys,time; from pathlib import Path; from ocigen_iac.state import LocalBackend;"
-        f"b = LocalBackend(Path({str(tmp_path)!r}), 'dev'); b.lock('apply'); print('locked', flush=True); time.sleep(60)"
+        f"b = LocalBackend(Path({str(tmp_path)!r}), 'dev'); b.lock('apply'); "
+        "print('locked', flush=True); time.sleep(60)"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
