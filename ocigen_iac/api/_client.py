@@ -21,7 +21,6 @@ to a store, cancel, search) is retried normally.
 
 from __future__ import annotations
 
-import json as _json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from types import TracebackType
@@ -29,6 +28,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
+import orjson
 from pydantic import BaseModel
 
 from ocigen_iac import __version__
@@ -170,7 +170,7 @@ class GenAIClient:
             raise MalformedResponse(resp.status_code, "malformed_response",
                                     f"malformed response for {what}: empty body", rid, method, url)
         try:
-            body = _json.loads(raw)
+            body = orjson.loads(raw)  # several times faster than json on 10,000-item pages
         except (ValueError, UnicodeDecodeError):
             excerpt = self._t.scrub(raw[:120].decode("utf-8", "replace"))
             raise MalformedResponse(resp.status_code, "malformed_response",

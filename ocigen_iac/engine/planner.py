@@ -94,8 +94,8 @@ def _plan_instance(
     ctx: RunContext, inst: Instance, rs: ResourceState | None, decided: dict[str, Change], force: set[str]
 ) -> tuple[Change, Drift | None]:
     kind = KINDS[inst.kind]
-    after = dict(inst.attrs)
-    deps = list(inst.deps)
+    after = inst.attrs  # plans never mutate attributes: share, don't copy (60k instances add up)
+    deps = inst.deps
 
     def change(action: Action, code: ReasonCode, detail: str = "", attrs: list[AttrChange] | None = None,
                before: dict | None = None) -> Change:

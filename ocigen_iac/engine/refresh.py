@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from ocigen_iac.engine.context import RunContext
@@ -68,8 +68,11 @@ async def collect_both_ends(make_iter: Callable[[str], AsyncIterator[Any]],
     return out
 
 
-async def refresh(ctx: RunContext) -> list[str]:
-    """Fill ctx.live; adopt leaked creates into state. Returns the adopted addresses."""
+async def refresh(ctx: RunContext, instances_ready: Awaitable[Any] | None = None) -> list[str]:
+    """Fill ctx.live; adopt leaked creates into state. Returns the adopted addresses.
+
+    `instances_ready` completes when ctx.instances is filled (expansion may still be running
+    when refresh starts; only the ownership-tag adoption below needs it)."""
     from ocigen_iac.api import NotFound
 
     client = ctx.api()
@@ -109,6 +112,8 @@ async def refresh(ctx: RunContext) -> list[str]:
         ctx.state.clear_intent(address)
 
     # Stores this environment owns but state lost (e.g. state deleted): adopt by ownership tag.
+    if instances_ready is not None:
+        await instances_ready
     key = ctx.settings.owner_tag_key
     tracked_stores = {r.id for r in resources.values() if r.kind == "vector_store"}
     for address, inst in ctx.instances.items():

@@ -135,13 +135,22 @@ def _context(settings: Settings, sync: SyncState, opts: RunOptions, desired: Des
                      poll_timeout_s=opts.poll_timeout_s)
     if desired is not None:
         ctx.desired = desired
-        ctx.instances, file_digests = expand_instances(desired, hashes)
-        ctx.stats["file_digests"] = file_digests
     return ctx
 
 
+def _expand(ctx: RunContext) -> None:
+    ctx.instances, ctx.stats["file_digests"] = expand_instances(ctx.desired, ctx.hashes)
+
+
 async def _refresh_and_plan(ctx: RunContext, mode: str, opts: RunOptions) -> Plan:
-    adopted = await refresh(ctx)
+    # Hashing and expanding the manifests (CPU and disk) runs in a thread while refresh waits on
+    # the network: on a large project the two overlap instead of adding up.
+    expanding = asyncio.ensure_future(asyncio.to_thread(_expand, ctx))
+    try:
+        adopted = await refresh(ctx, instances_ready=expanding)
+    finally:
+        await asyncio.gather(expanding, return_exceptions=True)
+    expanding.result()
     plan = make_plan(ctx, mode=mode, targets=opts.targets or None, force_replace=opts.replace or None)
     ctx.state.checkpoint()  # adoptions are facts: persist them (bumps serial only if any)
     plan.adoptions = adopted

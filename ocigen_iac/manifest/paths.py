@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 _MAGIC = re.compile(r"[*?\[]")
 
@@ -39,6 +40,9 @@ class Confinement:
 
     def display(self, path: Path) -> str:
         """Posix path relative to the root when inside it, else the absolute path."""
+        text, root = str(path), str(self.root)
+        if text.startswith(root + os.sep) and os.sep == "/":  # the common case, without Path objects
+            return text[len(root) + 1 :]
         try:
             return path.relative_to(self.root).as_posix()
         except ValueError:
@@ -173,6 +177,22 @@ def split_glob(pattern: str) -> tuple[str, str]:
     return "/".join(fixed), "/".join(rest)
 
 
+def _walk_files(base: str, recursive: bool, want_hidden: bool) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """(key relative to `base`, entry) for every non-directory entry, never following directory
+    symlinks. Uses scandir entries so regular files cost no extra stat (10,000-file globs)."""
+    stack: list[tuple[str, str]] = [("", base)]
+    while stack:
+        rel_dir, dirpath = stack.pop()
+        with os.scandir(dirpath) as it:
+            entries = list(it)
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if recursive and (want_hidden or not entry.name.startswith(".")):
+                    stack.append((f"{rel_dir}/{entry.name}" if rel_dir else entry.name, entry.path))
+            else:
+                yield (f"{rel_dir}/{entry.name}" if rel_dir else entry.name), entry
+
+
 def expand_glob(
     conf: Confinement, base_dir: Path, pattern: str, exclude: list[str], max_matches: int = 100_000
 ) -> list[GlobMember]:
@@ -198,28 +218,22 @@ def expand_glob(
     want_hidden = any(seg.startswith(".") for seg in rest.split("/"))
     matches: list[GlobMember] = []
     excluded = 0
-    for dirpath, dirnames, filenames in os.walk(glob_base, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if recursive and (want_hidden or not d.startswith(".")))
-        rel_dir = Path(dirpath).relative_to(glob_base).as_posix()
-        for name in sorted(filenames):
-            key = name if rel_dir == "." else f"{rel_dir}/{name}"
-            if not glob_match(rest, key):
-                continue
-            full = Path(dirpath) / name
-            if not full.is_file():
-                continue
-            from_manifest = PurePosixPath(fixed, key).as_posix() if fixed else key
-            if any(glob_match(x, key) or glob_match(x, from_manifest) for x in exclude):
-                excluded += 1
-                continue
-            if os.path.islink(full):
-                # Only a symlinked file can lead outside: glob_base itself was checked (lexically
-                # and resolved) above, and os.walk(followlinks=False) never enters a symlinked
-                # directory, so every other match resolves to a path under the checked base.
-                conf.check(full, from_manifest)
-            matches.append(GlobMember(key, full))
-            if len(matches) > max_matches:
-                raise PathProblem(f"glob {pattern!r} matched more than {max_matches} files")
+    for key, entry in _walk_files(str(glob_base), recursive, want_hidden):
+        if not glob_match(rest, key) or not entry.is_file():
+            continue
+        from_manifest = f"{fixed}/{key}" if fixed else key
+        if any(glob_match(x, key) or glob_match(x, from_manifest) for x in exclude):
+            excluded += 1
+            continue
+        full = Path(entry.path)
+        if entry.is_symlink():
+            # Only a symlinked file can lead outside: glob_base itself was checked (lexically
+            # and resolved) above, and the walk never enters a symlinked directory, so every
+            # other match resolves to a path under the checked base.
+            conf.check(full, from_manifest)
+        matches.append(GlobMember(key, full))
+        if len(matches) > max_matches:
+            raise PathProblem(f"glob {pattern!r} matched more than {max_matches} files")
     if not matches:
         if excluded:
             raise PathProblem(

@@ -12,9 +12,10 @@ Local layout under `state.path` (default `.ocigen/state/`):
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Protocol
+
+import orjson
 
 from ocigen_iac.errors import StateError
 from ocigen_iac.state.files import Journal, atomic_write, dump_json
@@ -64,7 +65,7 @@ class LocalBackend:
         if not self.snapshot_path.exists():
             return None
         try:
-            data = json.loads(self.snapshot_path.read_bytes())
+            data = orjson.loads(self.snapshot_path.read_bytes())
             return State.from_dict(data)
         except (ValueError, KeyError, TypeError) as exc:
             raise StateError(

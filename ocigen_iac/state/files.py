@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int = 0o600, backup: bool = False) -> None:
@@ -42,7 +43,8 @@ def fsync_dir(directory: Path) -> None:
 
 
 def dump_json(obj: Any) -> bytes:
-    return (json.dumps(obj, indent=1, sort_keys=False, ensure_ascii=False) + "\n").encode()
+    """Indented JSON (state and plan files are meant to be read by people, and diffed)."""
+    return orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
 
 
 class Journal:
@@ -59,7 +61,7 @@ class Journal:
         if self._fd is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        payload = b"".join(json.dumps(r, separators=(",", ":")).encode() + b"\n" for r in records)
+        payload = b"".join(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in records)
         os.write(self._fd, payload)
         os.fsync(self._fd)
 
@@ -69,7 +71,7 @@ class Journal:
         records = []
         for line in self.path.read_bytes().splitlines():
             try:
-                records.append(json.loads(line))
+                records.append(orjson.loads(line))
             except ValueError:
                 break  # torn tail from a crash: everything before it is intact
         return records
