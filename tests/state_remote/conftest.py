@@ -11,7 +11,6 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from typer.testing import CliRunner
 
 from ocigen_iac.emulator import EmulatorServer
 from tests.api.iam_keys import IamFiles, new_key, write_iam_files
+from tests.engine.harness import Result
 
 pytest.importorskip("oci")
 
@@ -45,17 +45,6 @@ spec:
   name: kb-${var.env}
   files: [docs]
 """
-
-
-@dataclass
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
 
 
 class RemoteProject:
