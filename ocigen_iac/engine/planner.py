@@ -146,14 +146,13 @@ def _plan_instance(
             ignore |= set(after)
     diffs = attr_changes(current, after, ignore=ignore, update_fields=kind.update_fields)
 
-    # A dependency that gets a new id (a replaced File) changes this object's identity.
-    for dep in inst.deps:
-        if dep == inst.parent:
-            continue
-        dep_change = decided.get(dep)
-        if dep_change is not None and dep_change.action in NEW_OBJECT and not ignore_all:
-            return change(Action.REPLACE, ReasonCode.DEPENDENCY_REPLACED, f"{dep} is replaced",
-                          attrs=diffs, before=current), drift
+    # A dependency that gets a new object (a replaced File) changes this object's identity when
+    # the kind is keyed by it (an attachment); a copy (a container file) is replaced only when
+    # its own content changed along with it.
+    replaced = [d for d in inst.deps if d != inst.parent and d in decided and decided[d].action in NEW_OBJECT]
+    if replaced and not ignore_all and (kind.identity_follows_deps or any(d.forces_replacement for d in diffs)):
+        return change(Action.REPLACE, ReasonCode.DEPENDENCY_REPLACED, f"{replaced[0]} is replaced",
+                      attrs=diffs, before=current), drift
     failure = kind.failure(live)
     destroy_first = Action.REPLACE if kind.create_before_destroy else Action.REPLACE_DESTROY_FIRST
     if failure:

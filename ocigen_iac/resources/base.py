@@ -55,6 +55,9 @@ class ResourceKind:
     update_fields: ClassVar[frozenset[str]] = frozenset()  # changed in place
     # replacement strategy when a replace is needed
     create_before_destroy: ClassVar[bool] = True
+    # identity includes the live ids of dependencies (an attachment is (store id, file id)), so a
+    # dependency that gets a new object means a replacement even when no attribute changed
+    identity_follows_deps: ClassVar[bool] = False
     # attributes shown in plans but never diffed (informational)
     informational: ClassVar[frozenset[str]] = frozenset()
 

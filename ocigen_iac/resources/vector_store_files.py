@@ -56,6 +56,7 @@ class VectorStoreFileKind(ResourceKind):
     order: ClassVar[int] = 2
     update_fields: ClassVar[frozenset[str]] = frozenset({"attributes"})
     create_before_destroy: ClassVar[bool] = False  # same file id cannot be attached twice
+    identity_follows_deps: ClassVar[bool] = True  # (store id, file id)
 
     def expand(self, owner: DesiredResource, store_address: str, attachment: Attachment,
                store_chunking: dict[str, Any] | None) -> Instance:

@@ -298,3 +298,19 @@ def test_graph_prints_dot_with_dependencies(project: Project) -> None:
     dot = project.run("graph", "manifests").stdout
     assert dot.startswith("digraph")
     assert f'"{STORE}.files[{HANDBOOK}]" -> "{HANDBOOK}"' in dot
+
+
+def test_file_deleted_outside_is_uploaded_again_and_reattached_but_its_container_copy_is_kept(
+        applied: Project) -> None:
+    project = applied
+    old = project.state_id(HANDBOOK)
+    assert project.http.delete(f"/files/{old}").status_code == 200
+    plan = project.run("plan", "manifests", "--json").json()
+    actions = {c["address"]: (c["action"], c["reasons"][0]["code"]) for c in plan["resource_changes"]}
+    assert actions == {
+        HANDBOOK: ("create", "create_because_deleted_outside"),
+        f"{STORE}.files[{HANDBOOK}]": ("create", "create_because_deleted_outside"),  # went with the file
+    }  # the container holds its own copy, which did not change
+    assert project.run("apply", "manifests", "--auto-approve").exit_code == 0
+    assert project.state_id(HANDBOOK) in project.store_file_ids(project.state_id(STORE))
+    assert project.run("plan", "manifests", "--detailed-exitcode").exit_code == 0
