@@ -115,10 +115,16 @@ class FileKind(ResourceKind):
         tracked = {r.id for r in ctx.state.state.resources.values() if r.kind == self.kind}
         client = ctx.api()
         ctx.live.files = {f.id: f.model_dump() async for f in client.iter_files()}
-        match = self.adopt(ctx, intent, tracked)
-        if match is None:
-            return None
-        return ctx.live.files[match.id]
+        # Candidates match by filename, size and time; the content decides (another upload of the
+        # same name and size may be racing this one).
+        for _ in range(len(ctx.live.files)):
+            match = self.adopt(ctx, intent, tracked)
+            if match is None:
+                return None
+            if await self.verify_adoption(ctx, match, intent):
+                return ctx.live.files[match.id]
+            tracked.add(match.id)
+        return None
 
     async def delete(self, ctx: RunContext, address: str, rs: ResourceState) -> None:
         from ocigen_iac.api import NotFound
