@@ -102,10 +102,7 @@ async def refresh(ctx: RunContext, instances_ready: Awaitable[Any] | None = None
         if kind is None or intent.kind == "container_file":
             continue
         tracked = {r.id for r in resources.values() if r.kind == intent.kind}
-        found = kind.adopt(ctx, intent, tracked)
-        verify = getattr(kind, "verify_adoption", None)
-        if found is not None and verify is not None and not await verify(ctx, found, intent):
-            found = None
+        found = await kind.adopt_verified(ctx, intent, tracked)
         if found is not None:
             _adopt(ctx, address, found)
             adopted.append(address)

@@ -94,6 +94,10 @@ class ResourceKind:
         """Find the object a crashed or lost create left behind, from the live view."""
         return None
 
+    async def adopt_verified(self, ctx: RunContext, intent: Intent, tracked_ids: set[str]) -> ResourceState | None:
+        """`adopt`, plus whatever check the kind can make against the live object (see files)."""
+        return self.adopt(ctx, intent, tracked_ids)
+
 
 def recent(created_at: Any, since: float) -> bool:
     try:

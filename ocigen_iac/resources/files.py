@@ -115,15 +115,18 @@ class FileKind(ResourceKind):
         tracked = {r.id for r in ctx.state.state.resources.values() if r.kind == self.kind}
         client = ctx.api()
         ctx.live.files = {f.id: f.model_dump() async for f in client.iter_files()}
-        # Candidates match by filename, size and time; the content decides (another upload of the
-        # same name and size may be racing this one).
+        match = await self.adopt_verified(ctx, intent, tracked)
+        return ctx.live.files[match.id] if match is not None else None
+
+    async def adopt_verified(self, ctx: RunContext, intent: Intent, tracked_ids: set[str]) -> ResourceState | None:
+        """Candidates match by filename, size and time; the content decides (another upload of the
+        same name and size may be racing this one)."""
+        rejected = set(tracked_ids)
         for _ in range(len(ctx.live.files)):
-            match = self.adopt(ctx, intent, tracked)
-            if match is None:
-                return None
-            if await self.verify_adoption(ctx, match, intent):
-                return ctx.live.files[match.id]
-            tracked.add(match.id)
+            match = self.adopt(ctx, intent, rejected)
+            if match is None or await self.verify_adoption(ctx, match, intent):
+                return match
+            rejected.add(match.id)
         return None
 
     async def delete(self, ctx: RunContext, address: str, rs: ResourceState) -> None:

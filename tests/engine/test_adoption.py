@@ -1,0 +1,32 @@
+"""No duplicates when a create's response is lost or state is lost: the object is found and adopted."""
+
+from __future__ import annotations
+
+from ocigen_iac.emulator import Faults
+from tests.engine.harness import Project
+
+
+def test_lost_create_responses_are_adopted_not_duplicated(project: Project) -> None:
+    # every file, container and container-file create succeeds on the server, but the client
+    # never hears back
+    project.server.set_faults(Faults(rate_lost_create=1.0, routes=["POST /files", "POST /containers"]))
+    r = project.run("apply", "manifests", "--auto-approve")
+    project.server.set_faults(Faults())
+    assert r.exit_code == 0, r.output
+    objects = project.objects()
+    assert len(objects["files"]) == 7  # one per managed file, however many responses were lost
+    assert len(objects["containers"]) == 1
+    assert len(objects["container_files"]) == 2
+    state_ids = {rs["id"] for rs in project.state()["resources"].values()}
+    assert {f["id"] for f in objects["files"]} <= state_ids
+    assert project.run("plan", "manifests", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_store_is_found_by_its_ownership_tag_when_state_is_lost(applied: Project) -> None:
+    project = applied
+    store_id = project.state_id("vector_store.support-kb")
+    (project.root / ".ocigen" / "state" / "default.json").unlink()
+    plan = project.run("plan", "manifests", "--json").json()
+    assert "vector_store.support-kb" in plan["adoptions"]
+    assert "vector_store.support-kb" not in {c["address"] for c in plan["resource_changes"]}
+    assert project.state_id("vector_store.support-kb") == store_id
