@@ -65,7 +65,7 @@ def guarded(fn: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except OcigenError as exc:
-            typer.echo(_color_error(str(exc)), err=True)
+            typer.echo(_error_text(str(exc)), err=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             typer.echo("Interrupted.", err=True)
@@ -82,7 +82,7 @@ def guarded(fn: Any) -> Any:
     return wrapper
 
 
-def _color_error(text: str) -> str:
+def _error_text(text: str) -> str:
     return f"Error: {text}" if not text.startswith(("Error", "error")) and ": error:" not in text else text
 
 
