@@ -314,3 +314,22 @@ def test_file_deleted_outside_is_uploaded_again_and_reattached_but_its_container
     assert project.run("apply", "manifests", "--auto-approve").exit_code == 0
     assert project.state_id(HANDBOOK) in project.store_file_ids(project.state_id(STORE))
     assert project.run("plan", "manifests", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_store_replacement_fills_the_new_store_before_deleting_the_old(applied: Project) -> None:
+    project = applied
+    old = project.state_id(STORE)
+    m = project.root / "manifests" / "knowledge-base.yaml"
+    m.write_text(m.read_text().replace("  name: support-kb-${var.env}\n",
+                                       "  name: support-kb-${var.env}\n  description: Support knowledge base\n"))
+    plan = project.run("plan", "manifests", "--json").json()
+    store = next(c for c in plan["resource_changes"] if c["address"] == STORE)
+    assert (store["action"], store["reasons"][0]["code"]) == ("replace", "replace_because_cannot_update")
+    r = project.run("apply", "manifests", "--auto-approve")
+    assert r.exit_code == 0, r.output
+    out = r.stdout
+    assert out.index(f"{STORE}: Attaching 7 file(s) complete") < out.index(f"{STORE}: Destroying old {old}")
+    new = project.state_id(STORE)
+    assert new != old and len(project.store_file_ids(new)) == 7
+    assert [s["id"] for s in project.objects()["vector_stores"]] == [new]
+    assert project.run("plan", "manifests", "--detailed-exitcode").exit_code == 0
