@@ -12,9 +12,9 @@ from typing import Any
 from starlette.responses import FileResponse, JSONResponse
 
 from . import model, validate
-from .api_files import list_body
 from .context import Ctx
 from .errors import ApiError, bad_request
+from .listing import list_page
 from .router import Route
 from .uploads import receive_multipart
 
@@ -72,20 +72,8 @@ async def list_containers(ctx: Ctx) -> JSONResponse:
     name = ctx.q("name")
     if name is not None:
         where, params = "name = ?", [name]
-    try:
-        rows, more = emu.db.page(
-            table="containers",
-            where=where,
-            params=params,
-            key_where="id = ?",
-            order=validate.order_param(ctx),
-            limit=validate.limit_param(ctx, 20, 100),
-            after=ctx.q("after"),
-            before=None,
-        )
-    except LookupError as exc:
-        raise bad_request(f"Unknown cursor '{ctx.q(str(exc))}'.", param=str(exc)) from None
-    return JSONResponse(list_body([model.container_obj(model.refresh_container(emu, r)) for r in rows], more))
+    return list_page(ctx, table="containers", where=where, params=params, key_where="id = ?",
+                     render=lambda r: model.container_obj(model.refresh_container(emu, r)), with_before=False)
 
 
 async def get_container(ctx: Ctx) -> JSONResponse:
@@ -147,20 +135,8 @@ async def list_cfiles(ctx: Ctx) -> JSONResponse:
     emu = ctx.emu
     cid = ctx.params["id"]
     model.get_container(emu, cid, usable=True, touch=True)
-    try:
-        rows, more = emu.db.page(
-            table="container_files",
-            where="container_id = ?",
-            params=[cid],
-            key_where="id = ?",
-            order=validate.order_param(ctx),
-            limit=validate.limit_param(ctx, 20, 100),
-            after=ctx.q("after"),
-            before=None,
-        )
-    except LookupError as exc:
-        raise bad_request(f"Unknown cursor '{ctx.q(str(exc))}'.", param=str(exc)) from None
-    return JSONResponse(list_body([model.cfile_obj(r) for r in rows], more))
+    return list_page(ctx, table="container_files", where="container_id = ?", params=[cid], key_where="id = ?",
+                     render=model.cfile_obj, with_before=False)
 
 
 async def get_cfile(ctx: Ctx) -> JSONResponse:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import PurePosixPath
-from typing import Any
 
 from starlette.responses import FileResponse, JSONResponse
 
 from . import model
 from .context import Ctx
 from .errors import ApiError, bad_request
+from .listing import list_page
 from .router import Route
 from .uploads import receive_multipart
-from .validate import limit_param, order_param
 
 PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 _EXT_BY_PURPOSE = {
@@ -22,16 +21,6 @@ _EXT_BY_PURPOSE = {
     "evals": {".jsonl"},
     "vision": {".gif", ".jpeg", ".jpg", ".png", ".webp"},
 }
-
-
-def list_body(data: list[dict[str, Any]], has_more: bool, key: str = "id") -> dict[str, Any]:
-    return {
-        "object": "list",
-        "data": data,
-        "first_id": data[0][key] if data else None,
-        "last_id": data[-1][key] if data else None,
-        "has_more": has_more,
-    }
 
 
 def _expiry(fields: dict[str, str], now: int) -> int | None:
@@ -85,27 +74,13 @@ async def create_file(ctx: Ctx) -> JSONResponse:
 
 async def list_files(ctx: Ctx) -> JSONResponse:
     emu = ctx.emu
-    limit = limit_param(ctx, 10000, 10000)
-    order = order_param(ctx)
     where, params = "(expires_at IS NULL OR expires_at > ?)", [emu.now()]
     purpose = ctx.q("purpose")
     if purpose:
         where += " AND purpose = ?"
         params.append(purpose)
-    try:
-        rows, more = emu.db.page(
-            table="files",
-            where=where,
-            params=params,
-            key_where="id = ?",
-            order=order,
-            limit=limit,
-            after=ctx.q("after"),
-            before=None,
-        )
-    except LookupError as exc:
-        raise bad_request(f"Unknown cursor: no file '{ctx.q(str(exc))}'.", param=str(exc)) from None
-    return JSONResponse(list_body([model.file_obj(r) for r in rows], more))
+    return list_page(ctx, table="files", where=where, params=params, key_where="id = ?",
+                     render=model.file_obj, default_limit=10000, max_limit=10000, with_before=False)
 
 
 async def get_file(ctx: Ctx) -> JSONResponse:

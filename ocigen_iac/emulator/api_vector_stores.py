@@ -13,16 +13,12 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from . import model, search, validate
-from .api_files import list_body
 from .context import Ctx
 from .errors import ApiError, bad_request
+from .listing import list_page
 from .router import Route
 
 VSF_FILTERS = ("in_progress", "completed", "failed", "cancelled")
-
-
-def _cursor_error(ctx: Ctx, exc: LookupError) -> ApiError:
-    return bad_request(f"Unknown cursor '{ctx.q(str(exc))}'.", param=str(exc))
 
 
 def _wake(ctx: Ctx) -> None:
@@ -69,20 +65,8 @@ async def create_store(ctx: Ctx) -> JSONResponse:
 
 async def list_stores(ctx: Ctx) -> JSONResponse:
     emu = ctx.emu
-    try:
-        rows, more = emu.db.page(
-            table="vector_stores",
-            where="",
-            params=[],
-            key_where="id = ?",
-            order=validate.order_param(ctx),
-            limit=validate.limit_param(ctx, 20, 100),
-            after=ctx.q("after"),
-            before=ctx.q("before"),
-        )
-    except LookupError as exc:
-        raise _cursor_error(ctx, exc) from None
-    return JSONResponse(list_body([model.store_obj(emu, r) for r in rows], more))
+    return list_page(ctx, table="vector_stores", where="", params=[], key_where="id = ?",
+                     render=lambda r: model.store_obj(emu, r))
 
 
 async def get_store(ctx: Ctx) -> JSONResponse:
@@ -161,21 +145,8 @@ async def list_vsf(ctx: Ctx) -> JSONResponse:
     if status:
         where += " AND status = ?"
         params.append(status)
-    try:
-        rows, more = emu.db.page(
-            table="vs_files",
-            where=where,
-            params=params,
-            key_where="vs_id = ? AND file_id = ?",
-            key_params=[vs_id],
-            order=validate.order_param(ctx),
-            limit=validate.limit_param(ctx, 20, 100),
-            after=ctx.q("after"),
-            before=ctx.q("before"),
-        )
-    except LookupError as exc:
-        raise _cursor_error(ctx, exc) from None
-    return JSONResponse(list_body([model.vsf_obj(r) for r in rows], more))
+    return list_page(ctx, table="vs_files", where=where, params=params, key_where="vs_id = ? AND file_id = ?",
+                     key_params=[vs_id], render=model.vsf_obj)
 
 
 async def get_vsf(ctx: Ctx) -> JSONResponse:
@@ -283,7 +254,6 @@ async def cancel_batch(ctx: Ctx) -> JSONResponse:
 
 
 async def list_batch_files(ctx: Ctx) -> JSONResponse:
-    emu = ctx.emu
     row = _get_batch(ctx)
     where = "v.vs_id = ? AND b.batch_id = ?"
     params: list[Any] = [row["vs_id"], row["id"]]
@@ -291,23 +261,9 @@ async def list_batch_files(ctx: Ctx) -> JSONResponse:
     if status:
         where += " AND v.status = ?"
         params.append(status)
-    try:
-        rows, more = emu.db.page(
-            table="vs_files v JOIN batch_files b ON b.vs_id = v.vs_id AND b.file_id = v.file_id",
-            where=where,
-            params=params,
-            key_where="v.vs_id = ? AND v.file_id = ?",
-            key_params=[row["vs_id"]],
-            order=validate.order_param(ctx),
-            limit=validate.limit_param(ctx, 20, 100),
-            after=ctx.q("after"),
-            before=ctx.q("before"),
-            cols="v.*",
-            prefix="v.",
-        )
-    except LookupError as exc:
-        raise _cursor_error(ctx, exc) from None
-    return JSONResponse(list_body([model.vsf_obj(r) for r in rows], more))
+    return list_page(ctx, table="vs_files v JOIN batch_files b ON b.vs_id = v.vs_id AND b.file_id = v.file_id",
+                     where=where, params=params, key_where="v.vs_id = ? AND v.file_id = ?",
+                     key_params=[row["vs_id"]], render=model.vsf_obj, cols="v.*", prefix="v.")
 
 
 # -- search --------------------------------------------------------------------------------------
