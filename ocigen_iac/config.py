@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from ocigen_iac.errors import Diagnostic, ValidationFailed
 from ocigen_iac.settings import AuthSettings, Settings, StateSettings, default_endpoints
@@ -65,26 +65,38 @@ OVERRIDE_KEYS = frozenset(
         "state_path",
     }
 )
-_DURATION_RE = re.compile(
-    r"^\s*(?:(\d+(?:\.\d+)?)\s*d)?\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m)?"
-    r"\s*(?:(\d+(?:\.\d+)?)\s*s)?\s*$"
-)
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|d|h|m|s)")
+_DURATION_UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 
-def parse_duration(value: str | int | float) -> float:
-    """'1h', '30m', '90s', '1h30m', '2d' or a number of seconds -> seconds."""
+def parse_duration(value: str | int | float, *, allow_zero: bool = False) -> float:
+    """The one duration grammar (flags and ocigen.yaml alike): '1h30m', '90s', '500ms', '2d',
+    or a number of seconds -> seconds. Units appear once each, largest first."""
     if isinstance(value, bool):
-        raise ValueError("expected a duration such as 1h, 30m or 90s")
+        raise ValueError("expected a duration such as 1h, 30m, 90s or 500ms")
     if isinstance(value, int | float):
-        if value <= 0:
-            raise ValueError("a duration must be positive")
-        return float(value)
-    m = _DURATION_RE.match(value)
-    if not value.strip() or not m or not any(m.groups()):
-        raise ValueError(f"{value!r} is not a duration: write e.g. 1h, 30m, 90s or 1h30m")
-    d, h, mi, s = (float(g) if g else 0.0 for g in m.groups())
-    total = d * 86400 + h * 3600 + mi * 60 + s
-    if total <= 0:
+        total = float(value)
+    else:
+        text = value.strip().lower()
+        if re.fullmatch(r"\d+(?:\.\d+)?", text):
+            total = float(text)
+        else:
+            pos, total, order = 0, 0.0, ["d", "h", "m", "s", "ms"]
+            last = -1
+            for m in _DURATION_PART.finditer(text):
+                if m.start() != pos or text[pos:m.start()].strip():
+                    break
+                rank = order.index(m.group(2))
+                if rank <= last:
+                    raise ValueError(f"{value!r} is not a duration: write e.g. 1h30m, 90s or 500ms")
+                last = rank
+                total += float(m.group(1)) * _DURATION_UNITS[m.group(2)]
+                pos = m.end()
+                while pos < len(text) and text[pos] == " ":
+                    pos += 1
+            if not text or pos != len(text):
+                raise ValueError(f"{value!r} is not a duration: write e.g. 1h30m, 90s or 500ms")
+    if total < 0 or (total == 0 and not allow_zero):
         raise ValueError("a duration must be positive")
     return total
 
@@ -146,6 +158,9 @@ class EnvironmentConfig(_Overridable):
 
 class ProjectConfig(_Overridable):
     allow_paths_outside_root: bool = False
+    owner: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.@/-]{0,127}$")] | None = Field(
+        None, description="this project's identity in ownership tags; two projects must never share it "
+        "(default: the state's lineage)")
     owner_tag_key: str | None = None
     environments: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")], EnvironmentConfig] = Field(
         default_factory=dict
@@ -436,6 +451,8 @@ def load_settings(
     extra: dict[str, Any] = {}
     if config.owner_tag_key:
         extra["owner_tag_key"] = config.owner_tag_key
+    if config.owner:
+        extra["owner"] = config.owner
     return Settings(
         root=root,
         env=env_name,

@@ -54,7 +54,8 @@ class Settings:
     vector_store_base: str = ""  # vector-store management (create/list/get/update/delete)
     state: StateSettings = field(default_factory=StateSettings)
     allow_paths_outside_root: bool = False
-    owner_tag_key: str = "ocigen-iac-owner"  # vector-store metadata key naming env and address
+    owner_tag_key: str = "ocigen-iac-owner"  # vector-store metadata key naming project, env and address
+    owner: str | None = None  # the project's identity in ownership tags (None: the state's lineage)
     send_legacy_compartment_header: bool = True  # also send `CompartmentId` (harmless legacy)
     local: bool = False  # --local: the embedded emulator, no credentials
 

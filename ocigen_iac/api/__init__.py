@@ -25,6 +25,7 @@ from ._exceptions import (
     RateLimited,
     TransportFailed,
 )
+from ._listing import ListingIncomplete, list_complete
 from ._transport import ClientOptions, Clock
 from ._upload import UploadChanged
 
@@ -36,11 +37,13 @@ __all__ = [
     "ClientOptions",
     "Clock",
     "GenAIClient",
+    "ListingIncomplete",
     "MalformedResponse",
     "NotFound",
     "OutcomeUnknown",
     "RateLimited",
     "TransportFailed",
     "UploadChanged",
+    "list_complete",
     "models",
 ]

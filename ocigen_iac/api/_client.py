@@ -21,6 +21,7 @@ to a store, cancel, search) is retried normally.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from types import TracebackType
@@ -35,7 +36,7 @@ from ocigen_iac import __version__
 from ocigen_iac.settings import Settings, default_endpoints
 
 from ._auth import build_auth
-from ._exceptions import MalformedResponse, parse_error_body
+from ._exceptions import ApiError, MalformedResponse, parse_error_body
 from ._pagination import paginate
 from ._transport import ClientOptions, Clock, Transport
 from ._upload import MultipartFile
@@ -56,6 +57,12 @@ PAGE_LIMIT = 100
 BETA_HEADERS = {"OpenAI-Beta": "assistants=v2"}
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def _wants_files_form(message: str | None) -> bool:
+    """A 400 that asks for the per-file form ("body.files: Field required"), not for file_ids."""
+    text = (message or "").lower()
+    return bool(re.search(r"\bfiles\b", text)) and "file_ids" not in text and ("required" in text or "missing" in text)
 
 
 def _seg(value: str) -> str:
@@ -314,12 +321,31 @@ class GenAIClient:
 
     # ------------------------------------------------------------------ File batches (data plane)
 
-    async def create_file_batch(self, vs_id: str, files: list[dict[str, Any]]) -> FileBatch:
-        """`files`: [{"file_id", "attributes"?, "chunking_strategy"?}], sent as `files`."""
+    async def create_file_batch(self, vs_id: str, file_ids: list[str], *, attributes: dict[str, Any] | None = None,
+                                chunking_strategy: dict[str, Any] | None = None) -> FileBatch:
+        """Attach `file_ids` with shared attributes/chunking in one batch. Sent as `file_ids` (what
+        every server accepts, Oracle's sample included); a server that wants the newer per-file
+        `files: [...]` form (and says so in a 400) gets that instead."""
+        body: dict[str, Any] = {"file_ids": file_ids}
+        if attributes is not None:
+            body["attributes"] = attributes
+        if chunking_strategy is not None:
+            body["chunking_strategy"] = chunking_strategy
+        try:
+            return await self._post_batch(vs_id, body)
+        except ApiError as exc:
+            if exc.status not in (400, 422) or not _wants_files_form(exc.message):
+                raise
+        per_file = [{"file_id": f, **({"attributes": attributes} if attributes is not None else {}),
+                     **({"chunking_strategy": chunking_strategy} if chunking_strategy is not None else {})}
+                    for f in file_ids]
+        return await self._post_batch(vs_id, {"files": per_file})
+
+    async def _post_batch(self, vs_id: str, body: dict[str, Any]) -> FileBatch:
         return await self._one(FileBatch, "POST", self.inference_base,
                                f"/vector_stores/{_seg(vs_id)}/file_batches",
                                route="/vector_stores/{id}/file_batches", operation="create_file_batch",
-                               json={"files": files}, idempotent=False, vs=True)
+                               json=body, idempotent=False, vs=True)
 
     async def get_file_batch(self, vs_id: str, batch_id: str) -> FileBatch:
         return await self._one(FileBatch, "GET", self.inference_base,

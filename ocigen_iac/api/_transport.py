@@ -25,7 +25,6 @@ import contextlib
 import email.utils
 import hashlib
 import json as _json
-import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -33,6 +32,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+from ocigen_iac.clock import Clock
 
 from ._auth import AuthProvider
 from ._exceptions import (
@@ -77,22 +78,6 @@ class ClientOptions:
     verify_tls: bool = True
     max_retry_after_s: float = 120.0  # a longer server-requested wait fails the call instead
     connect_timeout_s: float = 10.0
-
-
-class Clock:
-    """Time and randomness, injectable so tests can assert waits without sleeping."""
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-    def time(self) -> float:
-        return time.time()
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-    def random(self) -> float:
-        return random.random()
 
 
 def backoff_delay(retry_no: int, base: float, cap: float, rand: float) -> float:

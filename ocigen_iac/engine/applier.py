@@ -1,30 +1,36 @@
-"""The applier: turns a Plan into steps on the dependency graph and runs them.
+"""The applier: executes a Plan's changes, and nothing else, on the dependency graph.
 
-Ordering rules (all expressed as step dependencies):
+Every change becomes one or two steps; ordering rules are step dependencies:
   * a new object waits for the new objects it depends on (an attachment waits for its File and
     its store);
-  * an old object is deleted only after everything that pointed at it has moved on, so a
-    replaced File is uploaded, attached, and only then is the old one detached and deleted:
-    a store never loses content mid-apply;
-  * creates of attachments to one store are merged into one step that uses file-batch calls.
-State is written after every mutating call (through SyncState). Before a create-before-destroy
-replacement the old object is recorded as `ADDRESS#deposed-ID`, so a crash between the two
-halves leaves something the next plan deletes, never an orphan.
+  * an old object (deleted, replaced, or deposed) is deleted only after every change that moves
+    off it has run: a replaced File is uploaded, its attachments re-pointed, and only then is the
+    old File deleted — a store never lacks the document. Before deleting, the applier checks the
+    state once more: if anything still uses the old object (a re-point failed), it is kept as
+    deposed for the next run;
+  * creates of a type with a batch limit (attachments) are merged per batch key (their store)
+    into one create-many step.
+Every mutating call is recorded through SyncState at once. Before a create-before-destroy
+replacement the old object is deposed, so a crash between the halves leaves it in state.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
+from ocigen_iac.engine.adoption import dependency_ids
 from ocigen_iac.engine.context import RunContext
 from ocigen_iac.engine.graph import Key, Status, Step, execute
+from ocigen_iac.engine.moves import move_record
 from ocigen_iac.engine.plan import Action, Change, Plan, ReasonCode
-from ocigen_iac.engine.refresh import deposed_address
-from ocigen_iac.resources import KINDS
-from ocigen_iac.resources.vector_store_files import VectorStoreFileKind
+from ocigen_iac.resources import ResourceType, registry
 from ocigen_iac.state.model import ResourceState
+
+NEW_OBJECT = (Action.CREATE, Action.REPLACE, Action.REPLACE_DESTROY_FIRST, Action.ADOPT, Action.MOVE)
 
 
 @dataclass
@@ -32,258 +38,358 @@ class ApplyResult:
     added: int = 0
     changed: int = 0
     destroyed: int = 0
+    adopted: int = 0
+    moved: int = 0
     failures: dict[str, str] = field(default_factory=dict)  # address -> message
     skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    missing: dict[str, str] = field(default_factory=dict)  # after verification: address -> problem
+    repaired: int = 0
     cancelled: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.failures and not self.cancelled
+        return not self.failures and not self.cancelled and not self.missing
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"added": self.added, "changed": self.changed, "destroyed": self.destroyed,
+                "adopted": self.adopted, "moved": self.moved, "failures": self.failures,
+                "skipped": self.skipped, "notes": self.notes, "missing": self.missing,
+                "repaired": self.repaired, "cancelled": self.cancelled}
 
 
-def _create(address: str) -> Key:
-    return ("create", address)
+def change_key(c: Change) -> str:
+    return f"{c.address}#{c.id}" if c.deposed else str(c.address)
 
 
-def _delete(address: str) -> Key:
-    return ("delete", address)
+def _new(c: Change) -> Key:
+    return ("new", str(c.address))
 
 
-def _update(address: str) -> Key:
-    return ("update", address)
+def _old(c: Change) -> Key:
+    return ("old", str(c.address), c.id or "")
 
 
-async def apply_plan(ctx: RunContext, plan: Plan, *, parallelism: int = 8,
-                     cancel: asyncio.Event | None = None) -> ApplyResult:
+def keys_of(c: Change) -> list[Key]:
+    if c.action in (Action.CREATE, Action.UPDATE, Action.ADOPT, Action.MOVE):
+        return [_new(c)]
+    if c.action == Action.DELETE:
+        return [_old(c)]
+    return [_new(c), _old(c)]
+
+
+class _Builder:
+    def __init__(self, ctx: RunContext, plan: Plan, result: ApplyResult) -> None:
+        self.ctx = ctx
+        self.plan = plan
+        self.result = result
+        self.by_address = {str(c.address): c for c in plan.changes if not c.deposed}
+        self.renames = {str(c.previous_address): str(c.address) for c in plan.changes if c.previous_address}
+        self.moving_off = self._moving_off()
+        self._pointing: dict[tuple[str, str], list[tuple[str, str, bool]]] | None = None
+
+    def kind(self, c: Change) -> ResourceType:
+        return registry.resource_type(c.kind)
+
+    def record_of(self, c: Change) -> ResourceState | None:
+        """The state record a change acts on (before it runs)."""
+        state = self.ctx.state.state
+        if c.deposed:
+            return next((d.resource for d in state.deposed
+                         if self.renames.get(d.address, d.address) == str(c.address) and d.resource.id == c.id), None)
+        address = str(c.previous_address or c.address)
+        rs = state.resources.get(address)
+        return rs if rs is not None and rs.id == c.id else None
+
+    def _moving_off(self) -> dict[tuple[str, str], set[Key]]:
+        """(address, id) of an object -> the step keys of changes that move something off it."""
+        out: dict[tuple[str, str], set[Key]] = defaultdict(set)
+        for c in self.plan.changes:
+            if c.id is None or c.action in (Action.UPDATE, Action.ADOPT, Action.MOVE):
+                continue
+            rs = self.record_of(c)
+            if rs is None:
+                continue
+            for dep, oid in self.kind(c).pointed_ids(rs).items():
+                out[(self.renames.get(dep, dep), oid)].update(keys_of(c))
+        return out
+
+    def needs_new(self, c: Change) -> set[Key]:
+        """Create/update waits for the new objects it depends on."""
+        keys: set[Key] = set()
+        for dep in (*c.deps, *((c.parent,) if c.parent else ())):
+            d = self.by_address.get(str(dep))
+            if d is not None and d.action in NEW_OBJECT:
+                keys.add(_new(d))
+        return keys
+
+    def released(self, c: Change) -> set[Key]:
+        """Deleting an old object waits until every dependent has moved off it."""
+        return self.moving_off.get((str(c.address), c.id or ""), set()) - set(keys_of(c))
+
+    # --- steps -----------------------------------------------------------------------------
+    def build(self) -> list[Step]:
+        steps: list[Step] = []
+        batches: dict[tuple[str, Any], list[Change]] = defaultdict(list)
+        for c in self.plan.changes:
+            kind = self.kind(c)
+            batched = kind.batch_limit > 0 and c.action in (Action.CREATE, Action.REPLACE,
+                                                            Action.REPLACE_DESTROY_FIRST) and c.importing is None
+            if c.action == Action.DELETE:
+                parent_deleted = c.reason == ReasonCode.PARENT_DELETED
+                parent = self.by_address.get(str(c.parent)) if c.parent else None
+                hard = {_old(parent)} if parent_deleted and parent is not None and parent.action == Action.DELETE \
+                    else set()
+                steps.append(Step(f"delete {change_key(c)}", [_old(c)], self.delete_runner(c, api=not parent_deleted),
+                                  hard=hard, soft=set() if parent_deleted else self.released(c), weight=1))
+                continue
+            if c.action == Action.REPLACE_DESTROY_FIRST:
+                steps.append(Step(f"delete {c.address}", [_old(c)], self.delete_runner(c, api=True),
+                                  soft=self.released(c), weight=0))
+            if batched:
+                batches[(c.kind, kind.batch_key(c))].append(c)
+            else:
+                hard = self.needs_new(c) | ({_old(c)} if c.action == Action.REPLACE_DESTROY_FIRST else set())
+                steps.append(Step(f"{c.action.value} {c.address}", [_new(c)], self.new_runner(c), hard=hard))
+            if c.action == Action.REPLACE:
+                steps.append(Step(f"delete old {c.address}", [_old(c)], self.delete_runner(c, api=True),
+                                  hard={_new(c)}, soft=self.released(c), weight=0))
+        for (type_name, _), members in batches.items():
+            kind = registry.resource_type(type_name)
+            for start in range(0, len(members), max(1, kind.batch_limit) * 4):
+                group = members[start:start + kind.batch_limit * 4]
+                hard: set[Key] = set()
+                soft: set[Key] = set()
+                for m in group:
+                    for k in self.needs_new(m):
+                        (hard if m.parent is not None and k == ("new", str(m.parent)) else soft).add(k)
+                    if m.action == Action.REPLACE_DESTROY_FIRST:
+                        soft.add(_old(m))
+                steps.append(Step(f"create-many {group[0].parent or type_name} ({len(group)})",
+                                  [_new(m) for m in group], self.batch_runner(kind, group), hard=hard, soft=soft,
+                                  weight=len(group)))
+        return steps
+
+    # --- runners -----------------------------------------------------------------------------
+    def _move_first(self, c: Change) -> None:
+        """Apply a pending rename before anything else happens at the new address."""
+        if c.previous_address is None:
+            return
+        if move_record(self.ctx.state, str(c.previous_address), str(c.address), self.renames):
+            self.result.moved += 1
+
+    def _adopt_first(self, c: Change) -> None:
+        if c.importing is None:
+            return
+        rs = ResourceState.from_dict(c.importing)
+        state = self.ctx.state
+        current = state.state.resources.get(str(c.address))
+        if current is not None and current.id != rs.id:
+            state.depose(str(c.address))
+        state.put(str(c.address), rs)
+        state.clear_intent(str(c.address))
+        self.ctx.ids[str(c.address)] = rs.id
+        self.result.adopted += 1
+
+    def new_runner(self, c: Change) -> Callable[[set[Key]], Awaitable[None]]:
+        ctx, result = self.ctx, self.result
+
+        async def run(_bad: set[Key]) -> None:
+            kind = self.kind(c)
+            address = str(c.address)
+            self._move_first(c)
+            self._adopt_first(c)
+            if c.action in (Action.ADOPT, Action.MOVE):
+                ctx.reporter.done(address, "Adopted" if c.action == Action.ADOPT else "Moved",
+                                  f"id={ctx.id_of(address)}")
+                return
+            if c.action == Action.UPDATE:
+                rs = ctx.state.state.resources[address]
+                ctx.reporter.start(address, "Modifying")
+                new = await kind.update(ctx, c, rs)
+                new.dep_ids = new.dep_ids or dict(rs.dep_ids)
+                ctx.state.put(address, new)
+                result.changed += 1
+                ctx.reporter.done(address, "Modifying", f"id={new.id}")
+                return
+            if c.action == Action.REPLACE:
+                self._depose(c)
+            verb = "Creating" if c.action == Action.CREATE else "Creating replacement"
+            ctx.reporter.start(address, verb)
+            rs = await kind.create(ctx, c)
+            self._record_new(c, rs)
+            ctx.reporter.done(address, verb, f"id={rs.id}")
+        return run
+
+    def _depose(self, c: Change) -> None:
+        current = self.ctx.state.state.resources.get(str(c.address))
+        if current is not None and current.id == c.id:
+            self.ctx.state.depose(str(c.address))
+
+    def _record_new(self, c: Change, rs: ResourceState) -> None:
+        if not rs.dep_ids:
+            rs.dep_ids = dependency_ids(self.ctx, c)
+        self.ctx.state.put(str(c.address), rs)
+        self.ctx.state.clear_intent(str(c.address))
+        self.ctx.ids[str(c.address)] = rs.id
+        self.result.added += 1
+
+    def _pointing_index(self) -> dict[tuple[str, str], list[tuple[str, str, bool]]]:
+        """(address, id) -> records (address, id, deposed?) in state made against that object."""
+        index: dict[tuple[str, str], list[tuple[str, str, bool]]] = defaultdict(list)
+        state = self.ctx.state.state
+        records = [(a, r, False) for a, r in state.resources.items()]
+        records += [(d.address, d.resource, True) for d in state.deposed]
+        for address, other, deposed in records:
+            other_kind = registry.resource_type(other.kind)
+            for dep, oid in other_kind.pointed_ids(other).items():
+                index[(self.renames.get(dep, dep), oid)].append((address, other.id, deposed))
+        return index
+
+    def still_used(self, c: Change, rs: ResourceState) -> str | None:
+        """An object (other than its own children) still made against this one, per state now."""
+        if self._pointing is None:
+            self._pointing = self._pointing_index()
+        kind = self.kind(c)
+        state = self.ctx.state.state
+        for address, oid, deposed in self._pointing.get((str(c.address), rs.id), []):
+            if deposed:
+                other = next((d.resource for d in state.deposed if d.address == address and d.resource.id == oid), None)
+            else:
+                other = state.resources.get(address)
+                other = other if other is not None and other.id == oid else None
+                other = other or state.resources.get(self.renames.get(address, address))
+                other = other if other is not None and other.id == oid else None
+            if other is None or (other.kind == c.kind and other.id == rs.id):
+                continue
+            other_kind = registry.resource_type(other.kind)
+            if other_kind.parent_type == kind.type and other.parent_id == rs.id:
+                continue  # a child: it goes away with its parent
+            return address
+        return None
+
+    def delete_runner(self, c: Change, *, api: bool) -> Callable[[set[Key]], Awaitable[None]]:
+        ctx, result = self.ctx, self.result
+
+        async def run(bad: set[Key]) -> None:
+            kind = self.kind(c)
+            address = str(c.address)
+            state = ctx.state
+            deposed = c.deposed or c.action == Action.REPLACE
+            if deposed:
+                rs = next((d.resource for d in state.state.deposed
+                           if self.renames.get(d.address, d.address) == address and d.resource.id == c.id), None)
+            else:
+                rs = state.state.resources.get(str(c.previous_address or c.address))
+                rs = rs if rs is not None and rs.id == c.id else None
+            if rs is None:
+                return
+            if api:
+                if bad:
+                    result.notes.append(f"{address}: kept {'old object ' if deposed else ''}{rs.id}: a change that "
+                                        "had to move off it first did not complete (the next apply retries)")
+                    return
+                user = self.still_used(c, rs)
+                if user is not None:
+                    result.notes.append(f"{address}: kept {rs.id}: {user} still uses it (the next apply retries)")
+                    return
+                label = f"Destroying old {rs.id}" if deposed else "Destroying"
+                ctx.reporter.start(address, label)
+                note = await kind.delete(ctx, rs)
+                if note:
+                    result.notes.append(f"{address} ({rs.id}): {note}")
+                ctx.reporter.done(address, label, f"id={rs.id}")
+            if deposed:
+                state.remove_deposed(next((d.address for d in state.state.deposed if d.resource is rs), address), rs.id)
+            else:
+                state.remove(str(c.previous_address or c.address))
+            result.destroyed += 1
+        return run
+
+    def batch_runner(self, kind: ResourceType, members: list[Change]
+                     ) -> Callable[[set[Key]], Awaitable[dict[Key, Status]]]:
+        ctx, result = self.ctx, self.result
+
+        async def run(bad: set[Key]) -> dict[Key, Status]:
+            statuses: dict[Key, Status] = {}
+            ready: list[Change] = []
+            for m in members:
+                if any(k in bad for k in (self.needs_new(m) | {_old(m)})):
+                    statuses[_new(m)] = "skipped"
+                else:
+                    ready.append(m)
+            if not ready:
+                return statuses
+            for m in ready:
+                self._move_first(m)
+                if m.action == Action.REPLACE:
+                    self._depose(m)
+            where = str(ready[0].parent or kind.type)
+            ctx.reporter.start(where, f"Attaching {len(ready)} file(s)" if kind.parent_type else "Creating")
+            try:
+                outcomes = await kind.create_many(ctx, ready)
+            except Exception as exc:
+                for m in ready:
+                    statuses[_new(m)] = "failed"
+                    result.failures[str(m.address)] = str(exc) or exc.__class__.__name__
+                ctx.reporter.fail(where, f"{len(ready)} object(s) failed: {exc}")
+                return statuses
+            failed = 0
+            for outcome in outcomes:
+                address = str(outcome.change.address)
+                if outcome.state is not None:
+                    if outcome.error:
+                        ctx.state.put(address, outcome.state)  # recorded with its failure: repaired next time
+                        ctx.ids[address] = outcome.state.id
+                    else:
+                        self._record_new(outcome.change, outcome.state)
+                if outcome.error:
+                    failed += 1
+                    statuses[_new(outcome.change)] = "failed"
+                    result.failures[address] = outcome.error
+                    ctx.reporter.fail(address, outcome.error)
+                else:
+                    statuses[_new(outcome.change)] = "ok"
+            ctx.reporter.done(where, f"Attaching {len(ready)} file(s)" if kind.parent_type else "Creating",
+                              f"{len(ready) - failed} completed, {failed} failed")
+            return statuses
+        return run
+
+
+async def apply_plan(ctx: RunContext, plan: Plan, *, parallelism: int = 8, cancel: asyncio.Event | None = None,
+                     abort: asyncio.Event | None = None, label: str = "apply") -> ApplyResult:
     result = ApplyResult()
-    steps = build_steps(ctx, plan, result)
+    for address in plan.stale_intents:
+        ctx.state.clear_intent(address)
+    builder = _Builder(ctx, plan, result)
+    steps = builder.build()
     reporter = ctx.reporter
 
     def on_error(step: Step, exc: BaseException) -> None:
         address = step.name.split(" ", 1)[1]
-        result.failures[address] = str(exc) or exc.__class__.__name__
-        reporter.fail(address, result.failures[address])
+        message = "interrupted" if isinstance(exc, asyncio.CancelledError) else (str(exc) or exc.__class__.__name__)
+        result.failures[address] = message
+        reporter.fail(address, message)
 
-    total_bytes = sum(int((c.after or {}).get("bytes") or 0) for c in plan.changes
-                      if c.kind == "file" and c.action in (Action.CREATE, Action.REPLACE))
-    reporter.begin(len(steps), total_bytes)
+    reporter.begin(len(plan.changes), plan.upload_bytes, label)
     for step in steps:
-        step.run = _counted(step.run, reporter)
+        step.run = _counted(step.run, reporter, step.weight)
     try:
-        graph = await execute(steps, parallelism, cancel, on_error)
+        graph = await execute(steps, parallelism, cancel, on_error, abort)
     finally:
         reporter.end()
     result.cancelled = graph.cancelled
-    for (verb, address), status in graph.status.items():
-        if status == "skipped" and address not in result.failures:
-            result.skipped.append(f"{verb} {address}")
+    for key, status in graph.status.items():
+        if status == "skipped" and key[1] not in result.failures:
+            result.skipped.append(f"{key[0]} {key[1]}")
+    result.notes.extend(n for n in ctx.notes if n not in result.notes)
     return result
 
 
-def _counted(run, reporter):  # type: ignore[no-untyped-def]
-    async def wrapped(bad: set[Key]):  # type: ignore[no-untyped-def]
+def _counted(run: Any, reporter: Any, n: int) -> Any:
+    async def wrapped(bad: set[Key]) -> Any:
         try:
             return await run(bad)
         finally:
-            reporter.step_finished()
+            reporter.step_finished(n)
     return wrapped
-
-
-def build_steps(ctx: RunContext, plan: Plan, result: ApplyResult) -> list[Step]:
-    by_address = {c.address: c for c in plan.changes}
-    # who depends on whom (from the desired instances and from state, for old objects)
-    dependents: dict[str, list[Change]] = defaultdict(list)
-    for c in plan.changes:
-        old = ctx.state.state.resources.get(c.address)
-        for dep in {*c.deps, *(old.deps if old else [])}:
-            dependents[dep].append(c)
-
-    def keys_of(c: Change) -> list[Key]:
-        if c.action == Action.CREATE:
-            return [_create(c.address)]
-        if c.action == Action.UPDATE:
-            return [_update(c.address)]
-        if c.action == Action.DELETE:
-            return [_delete(c.address)]
-        return [_create(c.address), _delete(c.address)]
-
-    def needs_new(c: Change) -> set[Key]:
-        """Create/update waits for the new objects it depends on."""
-        return {_create(d) for d in c.deps if d in by_address and by_address[d].action in
-                (Action.CREATE, Action.REPLACE, Action.REPLACE_DESTROY_FIRST)}
-
-    def old_released(c: Change) -> set[Key]:
-        """Deleting an old object waits until every dependent has moved off it."""
-        keys: set[Key] = set()
-        for d in dependents.get(c.address, []):
-            if d.address == c.address:
-                continue
-            if d.action == Action.DELETE and d.reasons and d.reasons[0].code == ReasonCode.PARENT_DELETED:
-                continue  # goes away with this object
-            keys.update(keys_of(d))
-        return keys
-
-    steps: list[Step] = []
-    batches: dict[str, list[Change]] = defaultdict(list)
-    for c in plan.changes:
-        if c.action == Action.CREATE:
-            if c.kind == "vector_store_file":
-                batches[c.after["vector_store"]].append(c)  # type: ignore[index]
-            else:
-                steps.append(Step(f"create {c.address}", [_create(c.address)], _create_runner(ctx, c, result),
-                                  hard=needs_new(c)))
-        elif c.action == Action.UPDATE:
-            steps.append(Step(f"update {c.address}", [_update(c.address)], _update_runner(ctx, c, result),
-                              hard=needs_new(c)))
-        elif c.action == Action.DELETE:
-            parent_delete = c.reasons and c.reasons[0].code == ReasonCode.PARENT_DELETED
-            hard = {_delete(c.parent)} if parent_delete and c.parent in by_address else set()
-            soft = set() if parent_delete else old_released(c)
-            steps.append(Step(f"delete {c.address}", [_delete(c.address)],
-                              _delete_runner(ctx, c, result, api_call=not parent_delete), hard=hard, soft=soft))
-        elif c.action == Action.REPLACE:  # create-before-destroy
-            if c.kind == "vector_store_file":
-                batches[c.after["vector_store"]].append(c)  # type: ignore[index]
-            else:
-                steps.append(Step(f"create {c.address}", [_create(c.address)], _create_runner(ctx, c, result),
-                                  hard=needs_new(c)))
-            steps.append(Step(f"delete {c.address}", [_delete(c.address)],
-                              _delete_old_runner(ctx, c, result),
-                              hard={_create(c.address)}, soft=old_released(c)))
-        elif c.action == Action.REPLACE_DESTROY_FIRST:
-            steps.append(Step(f"delete {c.address}", [_delete(c.address)], _delete_old_runner(ctx, c, result),
-                              soft=old_released(c) - {_create(c.address)}))
-            if c.kind == "vector_store_file":
-                batches[c.after["vector_store"]].append(c)  # type: ignore[index]
-            else:
-                steps.append(Step(f"create {c.address}", [_create(c.address)], _create_runner(ctx, c, result),
-                                  hard=needs_new(c) | {_delete(c.address)}))
-    for store, members in batches.items():
-        hard: set[Key] = set()
-        soft: set[Key] = set()
-        for m in members:
-            for k in needs_new(m):
-                (hard if k[1] == store else soft).add(k)
-            if m.action == Action.REPLACE_DESTROY_FIRST:
-                soft.add(_delete(m.address))
-        steps.append(Step(f"attach {store}", [_create(m.address) for m in members],
-                          _batch_runner(ctx, store, members, result), hard=hard, soft=soft))
-    return steps
-
-
-def _create_runner(ctx: RunContext, c: Change, result: ApplyResult):
-    async def run(_bad: set[Key]) -> None:
-        kind = KINDS[c.kind]
-        inst = ctx.instances[c.address]
-        if c.action == Action.REPLACE:
-            old = ctx.state.state.resources.get(c.address)
-            if old is not None:
-                ctx.state.move(c.address, deposed_address(c.address, old.id))
-        verb = "Creating" if c.action == Action.CREATE else "Creating replacement"
-        ctx.reporter.start(c.address, verb)
-        rs = await kind.create(ctx, inst)
-        rs.deps = list(inst.deps)
-        ctx.state.put(c.address, rs)
-        ctx.state.clear_intent(c.address)
-        ctx.ids[c.address] = rs.id
-        result.added += 1
-        ctx.reporter.done(c.address, verb, f"id={rs.id}")
-    return run
-
-
-def _update_runner(ctx: RunContext, c: Change, result: ApplyResult):
-    async def run(_bad: set[Key]) -> None:
-        kind = KINDS[c.kind]
-        rs = ctx.state.state.resources[c.address]
-        ctx.reporter.start(c.address, "Modifying")
-        new = await kind.update(ctx, ctx.instances[c.address], rs)
-        new.deps = list(ctx.instances[c.address].deps)
-        ctx.state.put(c.address, new)
-        result.changed += 1
-        ctx.reporter.done(c.address, "Modifying", f"id={new.id}")
-    return run
-
-
-def _delete_runner(ctx: RunContext, c: Change, result: ApplyResult, *, api_call: bool):
-    async def run(_bad: set[Key]) -> None:
-        rs = ctx.state.state.resources.get(c.address)
-        if rs is None:
-            return
-        if api_call:
-            ctx.reporter.start(c.address, "Destroying")
-            await KINDS[c.kind].delete(ctx, c.address, rs)
-            ctx.reporter.done(c.address, "Destroying", f"id={rs.id}")
-        ctx.state.remove(c.address)
-        result.destroyed += 1
-    return run
-
-
-def _delete_old_runner(ctx: RunContext, c: Change, result: ApplyResult):
-    """Delete the object being replaced (found at its deposed address, or still at the address)."""
-    async def run(_bad: set[Key]) -> dict[Key, Status] | None:
-        assert c.id is not None
-        deposed = deposed_address(c.address, c.id)
-        resources = ctx.state.state.resources
-        if deposed in resources:
-            address, rs = deposed, resources[deposed]
-        elif c.address in resources and resources[c.address].id == c.id:
-            address, rs = c.address, resources[c.address]
-        else:
-            return None
-        if _bad and c.action == Action.REPLACE:
-            return None  # a dependent did not move off the old object: keep it (deposed) for the next run
-        ctx.reporter.start(c.address, f"Destroying old {rs.id}")
-        await KINDS[c.kind].delete(ctx, address, rs)
-        ctx.state.remove(address)
-        result.destroyed += 1
-        ctx.reporter.done(c.address, f"Destroying old {rs.id}")
-        return None
-    return run
-
-
-def _batch_runner(ctx: RunContext, store: str, members: list[Change], result: ApplyResult):
-    kind = KINDS["vector_store_file"]
-    assert isinstance(kind, VectorStoreFileKind)
-
-    async def run(bad: set[Key]) -> dict[Key, Status]:
-        statuses: dict[Key, Status] = {}
-        ready: list[Change] = []
-        for m in members:
-            if any(k in bad for k in ({_create(d) for d in m.deps} | {_delete(m.address)})):
-                statuses[_create(m.address)] = "skipped"
-            else:
-                ready.append(m)
-        if not ready:
-            return statuses
-        for m in ready:
-            if m.action == Action.REPLACE:
-                old = ctx.state.state.resources.get(m.address)
-                if old is not None:
-                    ctx.state.move(m.address, deposed_address(m.address, old.id))
-        ctx.reporter.start(store, f"Attaching {len(ready)} file(s)")
-        try:
-            outcomes = await kind.create_batch(ctx, [ctx.instances[m.address] for m in ready])
-        except Exception as exc:
-            for m in ready:
-                statuses[_create(m.address)] = "failed"
-                result.failures[m.address] = str(exc)
-            ctx.reporter.fail(store, f"attaching {len(ready)} file(s) failed: {exc}")
-            return statuses
-        failed = 0
-        for outcome in outcomes:
-            address = outcome.inst.address
-            if outcome.state is not None:
-                rs: ResourceState = outcome.state
-                ctx.state.put(address, rs)
-                ctx.ids[address] = rs.id
-            if outcome.error:
-                failed += 1
-                statuses[_create(address)] = "failed"
-                result.failures[address] = outcome.error
-                ctx.reporter.fail(address, outcome.error)
-            else:
-                statuses[_create(address)] = "ok"
-                result.added += 1
-        ctx.reporter.done(store, f"Attaching {len(ready)} file(s)", f"{len(ready) - failed} completed, {failed} failed")
-        return statuses
-    return run

@@ -1,19 +1,34 @@
-"""RunContext: what one plan/apply run shares (settings, client, state writer, live view)."""
+"""What one run shares: settings, the API client, the state writer, the live view, the clock.
+
+`RunContext` is handed to every kind's verbs. `ExpandContext` is the smaller view expansion
+needs (content digests and the instances expanded so far).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
+from ocigen_iac.addresses import Address
+from ocigen_iac.clock import DEFAULT_CLOCK, Clock
 from ocigen_iac.engine.hashing import HashCache
+from ocigen_iac.engine.live import LiveView
 from ocigen_iac.engine.report import Reporter
-from ocigen_iac.manifest.desired import DesiredSet
-from ocigen_iac.resources.base import Instance, LiveView
+from ocigen_iac.errors import PlanError
+from ocigen_iac.resources import Instance
 from ocigen_iac.settings import Settings
 from ocigen_iac.state.sync import SyncState
 
-if TYPE_CHECKING:
-    from ocigen_iac.api import GenAIClient
+
+@dataclass
+class ExpandContext:
+    root: Path
+    digests: dict[str, tuple[str, int]]  # str(absolute path) -> (sha256, size)
+    instances: dict[Address, Instance]  # expanded so far (documents are expanded in resolve order)
+    owner_tag: Callable[[Address], str]
+    owner_tag_key: str = "ocigen-iac-owner"
 
 
 @dataclass
@@ -22,28 +37,49 @@ class RunContext:
     state: SyncState
     hashes: HashCache
     reporter: Reporter
-    client: GenAIClient | None = None
-    desired: DesiredSet = field(default_factory=DesiredSet)
+    client: Any = None  # the API client the kinds call (GenAIClient, or a test's in-memory one)
+    clock: Clock = DEFAULT_CLOCK
     live: LiveView = field(default_factory=LiveView)
-    instances: dict[str, Instance] = field(default_factory=dict)
-    # address -> live id as of now; apply updates it as objects are created
-    ids: dict[str, str] = field(default_factory=dict)
+    instances: dict[Address, Instance] = field(default_factory=dict)
+    ids: dict[str, str] = field(default_factory=dict)  # address -> live id made or adopted this run
     poll_timeout_s: float = 1800.0
     stats: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what kinds want the user told (trusted checks ...)
+    extras: dict[str, Any] = field(default_factory=dict)  # per-kind scratch space for one run
 
-    def api(self) -> GenAIClient:
+    def api(self) -> Any:
         if self.client is None:
             raise RuntimeError("this operation needs the API client")
         return self.client
 
-    def owner_tag(self, address: str) -> str:
-        """The ownership value stored in a vector store's metadata (env and address)."""
-        return f"{self.settings.env}:{address}"[:512]
+    @property
+    def owner(self) -> str:
+        """The identity that ownership tags carry: `owner:` from ocigen.yaml, else this state's
+        lineage (unique, but lost with the state: hence the warning when it matters)."""
+        return self.settings.owner or f"lineage-{self.state.state.lineage}"
 
-    def id_of(self, address: str) -> str:
-        if address in self.ids:
-            return self.ids[address]
-        rs = self.state.state.resources.get(address)
+    def owner_tag(self, address: Address | str) -> str:
+        return f"{self.owner}:{self.settings.env}:{address}"[:512]
+
+    def id_of(self, address: Address | str) -> str:
+        key = str(address)
+        if key in self.ids:
+            return self.ids[key]
+        rs = self.state.state.resources.get(key)
         if rs is None:
-            raise KeyError(f"{address} has no live id yet")
+            raise PlanError(f"{key} has no live object yet (it must be created first)")
         return rs.id
+
+    async def create_once(self, kind: Any, change: Any, send: Any, relist: Any, parent_id: str | None = None) -> Any:
+        """Create under a durable intent, adopting instead of duplicating after a lost response
+        (engine/adoption.py: the one lost-create helper every kind uses)."""
+        from ocigen_iac.engine.adoption import create_once
+
+        return await create_once(self, kind, change, send, relist, parent_id)
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+
+ApplyContext = RunContext

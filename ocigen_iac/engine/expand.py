@@ -1,77 +1,41 @@
-"""Desired documents -> managed instances (files, stores, attachments, containers, their files).
+"""Desired documents -> managed instances, through each document kind's `expand`.
 
-Local content is hashed here (through the hash cache), so everything after this step works on
-addresses, attributes and digests only.
+Local content is hashed here (through the hash cache, in one pass over every kind's local
+paths), so everything after this step works on addresses, attributes and digests only.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
+from ocigen_iac.addresses import Address
+from ocigen_iac.engine.context import ExpandContext
 from ocigen_iac.engine.hashing import HashCache
-from ocigen_iac.manifest.desired import ContainerSpec, DesiredSet, FileBatchSpec, FileSpec, VectorStoreSpec
-from ocigen_iac.resources import KINDS, Instance
-from ocigen_iac.resources.containers import ContainerFileKind, ContainerKind
-from ocigen_iac.resources.files import FileKind
-from ocigen_iac.resources.vector_store_files import VectorStoreFileKind
-from ocigen_iac.resources.vector_stores import VectorStoreKind
+from ocigen_iac.manifest.desired import DesiredSet
+from ocigen_iac.resources import Instance, registry
 
 
 def local_paths(desired: DesiredSet) -> list[Path]:
     paths: list[Path] = []
     for res in desired.resources.values():
-        if isinstance(res.spec, FileSpec):
-            paths.append(res.spec.path)
-        elif isinstance(res.spec, ContainerSpec):
-            paths.extend(item.path for item in res.spec.files if item.path is not None)
+        kind = registry.document_kind(res.kind)
+        if kind is not None:
+            paths.extend(kind.local_paths(res))
     return paths
 
 
-def expand_instances(desired: DesiredSet, hashes: HashCache) -> tuple[dict[str, Instance], dict[str, str]]:
-    """All desired instances in dependency order, and {rel_path: sha256} of local content."""
+def expand_instances(desired: DesiredSet, hashes: HashCache, root: Path, owner_tag: Callable[[Address], str],
+                     owner_tag_key: str) -> tuple[dict[Address, Instance], dict[str, str]]:
+    """All desired instances (documents in reference order), and {path: sha256} of local content
+    (paths relative to the root where possible: what a saved plan checks for staleness)."""
     digests = {str(p): d for p, d in hashes.digest_many(local_paths(desired)).items()}
-    file_kind: FileKind = KINDS["file"]  # type: ignore[assignment]
-    store_kind: VectorStoreKind = KINDS["vector_store"]  # type: ignore[assignment]
-    vsf_kind: VectorStoreFileKind = KINDS["vector_store_file"]  # type: ignore[assignment]
-    container_kind: ContainerKind = KINDS["container"]  # type: ignore[assignment]
-    cfile_kind: ContainerFileKind = KINDS["container_file"]  # type: ignore[assignment]
-
-    instances: dict[str, Instance] = {}
-    file_digests: dict[str, str] = {}
-    for res in desired.of_kind("File"):
-        inst = file_kind.expand(res, digests)
-        instances[inst.address] = inst
-        file_digests[inst.attrs["source"]] = inst.attrs["sha256"]
-    file_attrs = {a: i.attrs for a, i in instances.items()}
-
-    store_specs: dict[str, VectorStoreSpec] = {}
-    for res in desired.of_kind("VectorStore"):
-        inst = store_kind.expand(res)
-        instances[inst.address] = inst
-        store_specs[res.address] = res.spec  # type: ignore[assignment]
-    for res in desired.of_kind("Container"):
-        inst = container_kind.expand(res)
-        instances[inst.address] = inst
-
-    for res in desired.of_kind("VectorStore"):
-        spec = store_specs[res.address]
-        for att in spec.files:
-            a = vsf_kind.expand(res, res.address, att, spec.chunking_strategy)
-            instances[a.address] = a
-    for res in desired.of_kind("VectorStoreFileBatch"):
-        batch = res.spec
-        assert isinstance(batch, FileBatchSpec)
-        store = store_specs.get(batch.vector_store)
-        for att in batch.files:
-            a = vsf_kind.expand(res, batch.vector_store, att, store.chunking_strategy if store else None)
-            a.deps = [*a.deps]
-            instances[a.address] = a
-    for res in desired.of_kind("Container"):
-        spec = res.spec
-        assert isinstance(spec, ContainerSpec)
-        for item in spec.files:
-            c = cfile_kind.expand(res, item, digests, file_attrs)
-            instances[c.address] = c
-            if item.path is not None and item.rel_path:
-                file_digests[item.rel_path] = c.attrs["sha256"]
-    return instances, file_digests
+    x = ExpandContext(root, digests, {}, owner_tag, owner_tag_key)
+    for kind in registry.document_kinds():
+        for res in desired.of_kind(kind.kind):
+            for inst in kind.expand(res, x):
+                x.instances[inst.address] = inst
+    root_text = str(root) + os.sep
+    file_digests = {(p[len(root_text):] if p.startswith(root_text) else p): d[0] for p, d in digests.items()}
+    return x.instances, file_digests

@@ -4,7 +4,8 @@ Steps depend on *keys* (e.g. ("create", "file.handbook")) that other steps provi
 when every key it depends on is resolved; if a hard dependency failed or was skipped, the step is
 skipped and so are the keys it provides. A failure therefore stops only its dependents. Steps with
 `soft` dependencies (file-batch attaches) run anyway and are told which of those failed.
-A cancel event stops new steps from starting; steps in flight finish.
+A cancel event stops new steps from starting; steps in flight finish. An abort event (a second
+Ctrl-C) also cancels the steps in flight: they count as failed, nothing else is started.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-Key = tuple[str, str]
+Key = tuple[str, ...]
 Status = Literal["ok", "failed", "skipped"]
 
 
@@ -25,6 +26,7 @@ class Step:
     run: Callable[[set[Key]], Awaitable[dict[Key, Status] | None]]
     hard: set[Key] = field(default_factory=set)
     soft: set[Key] = field(default_factory=set)
+    weight: int = 1  # how many planned changes finishing this step completes (progress)
 
 
 @dataclass
@@ -58,7 +60,8 @@ def check_acyclic(steps: list[Step]) -> None:
 
 
 async def execute(steps: list[Step], parallelism: int, cancel: asyncio.Event | None = None,
-                  on_error: Callable[[Step, BaseException], None] | None = None) -> GraphResult:
+                  on_error: Callable[[Step, BaseException], None] | None = None,
+                  abort: asyncio.Event | None = None) -> GraphResult:
     check_acyclic(steps)
     result = GraphResult()
     provided = {k for s in steps for k in s.provides}
@@ -102,7 +105,22 @@ async def execute(steps: list[Step], parallelism: int, cancel: asyncio.Event | N
                         result.status[k] = "skipped"
                 break
             continue
-        done, _ = await asyncio.wait(list(running), return_when=asyncio.FIRST_COMPLETED)
+        waits: list[asyncio.Future] = list(running)
+        abort_wait = asyncio.ensure_future(abort.wait()) if abort is not None and not abort.is_set() else None
+        if abort_wait is not None:
+            waits.append(abort_wait)
+        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        if abort_wait is not None:
+            abort_wait.cancel()
+            done.discard(abort_wait)
+        if abort is not None and abort.is_set():
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            done = set(running)
+            result.cancelled = True
+            if cancel is not None:
+                cancel.set()
         for task in done:
             step = running.pop(task)
             exc = asyncio.CancelledError("cancelled") if task.cancelled() else task.exception()

@@ -1,204 +1,212 @@
-"""Refresh: read the live service into a LiveView, through list endpoints, in bulk.
+"""Refresh: read the live service into a LiveView, in bulk, and *propose* adoptions.
 
-About one request per page of live objects: files (10,000 a page), stores, containers, then the
-files of each managed store and container concurrently. An object state tracks but no list
-returned is confirmed with a direct GET before anyone calls it gone (lists can lag). Pending
-create intents are resolved here: the object a crashed or lost create left behind is adopted.
-Reading never mutates the service.
+Level by level (top-level types, then their children per live parent): each type that is
+declared or tracked is listed through its list endpoint (about one request per page of live
+objects); a type nobody declares or tracks is not asked for at all, so a service that does not
+serve it never fails a plan. Children of tracked parents start listing at once, alongside the
+top-level lists (the long part of a refresh is these page chains). An object state tracks that
+no list returned is confirmed with a direct read before anyone calls it gone (lists can lag).
+
+Adoptions are found here and returned, never written: pending create intents are matched
+against what the service holds (engine/adoption.py), and untracked declared objects that already
+exist (a store carrying this project's ownership tag, an attachment already in its store) are
+proposed. The plan shows them; apply records them. Reading never mutates the service or state.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
 from typing import Any
 
+from ocigen_iac.addresses import Address
+from ocigen_iac.engine.adoption import PARENT_KEY, find_leaked, tracked_ids
 from ocigen_iac.engine.context import RunContext
-from ocigen_iac.resources import KINDS
+from ocigen_iac.engine.moves import renamed_state
+from ocigen_iac.engine.plan import ReasonCode
+from ocigen_iac.errors import OcigenError
+from ocigen_iac.resources import ResourceType, registry
 from ocigen_iac.state.model import ResourceState
 
-PAGE_LIMIT = 100  # the API's largest page for vector store files
+
+class ServiceMissing(OcigenError):
+    """A kind the manifests or the state need is not served by the configured service."""
 
 
-async def _collect(aiter: Any) -> dict[str, dict[str, Any]]:
-    return {obj.id: obj.model_dump() async for obj in aiter}
+@dataclass
+class Adoption:
+    address: Address
+    state: ResourceState
+    code: ReasonCode
+    detail: str = ""
 
 
-async def collect_both_ends(make_iter: Callable[[str], AsyncIterator[Any]],
-                            page_size: int = PAGE_LIMIT) -> dict[str, dict[str, Any]]:
-    """List a collection from both ends at once (order=asc and order=desc) until the two meet.
-
-    A large vector store is a chain of 100-item pages, each needing the previous page's cursor,
-    so listing it alone costs (pages x round-trip). Two chains, one from each end, halve that.
-    The descending chain starts only once the ascending one has seen a full first page, so a
-    small collection still costs one request. The chains have met as soon as one of them sees
-    an id the other has seen: the ascending chain covers a prefix and the descending chain a
-    suffix of one order, so together they cover everything. At most one page per chain is
-    fetched past the meeting point.
-    """
-    out: dict[str, dict[str, Any]] = {}
-    seen = {"asc": set[str](), "desc": set[str]()}
-    met = False
-    desc_task: asyncio.Task[None] | None = None
-
-    async def chain(order: str) -> None:
-        nonlocal met, desc_task
-        mine, other = seen[order], seen["desc" if order == "asc" else "asc"]
-        async with contextlib.aclosing(make_iter(order)) as items:
-            async for obj in items:
-                if met:
-                    return
-                if obj.id in other:
-                    met = True
-                    return
-                mine.add(obj.id)
-                out[obj.id] = obj.model_dump()
-                if order == "asc" and desc_task is None and len(mine) >= page_size:
-                    desc_task = asyncio.ensure_future(chain("desc"))
-        met = True  # this chain reached the far end on its own
-
-    try:
-        await chain("asc")
-    finally:
-        if desc_task is not None:
-            if not met:  # only on an error in the ascending chain
-                desc_task.cancel()
-            await asyncio.gather(desc_task, return_exceptions=not met)
-    return out
+@dataclass
+class RefreshResult:
+    adoptions: dict[Address, Adoption] = field(default_factory=dict)
+    stale_intents: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
-async def refresh(ctx: RunContext, instances_ready: Awaitable[Any] | None = None) -> list[str]:
-    """Fill ctx.live; adopt leaked creates into state. Returns the adopted addresses.
+def needed_types(ctx: RunContext, declared: set[str]) -> set[str]:
+    state = ctx.state.state
+    return (set(declared) | {r.kind for r in state.resources.values()}
+            | {d.resource.kind for d in state.deposed} | {i.kind for i in state.intents.values()})
 
-    `instances_ready` completes when ctx.instances is filled (expansion may still be running
-    when refresh starts; only the ownership-tag adoption below needs it)."""
+
+async def _list(ctx: RunContext, kind: ResourceType, parent_id: str | None, declared: bool) -> dict[str, Any]:
     from ocigen_iac.api import NotFound
 
-    client = ctx.api()
-    resources = ctx.state.state.resources
-
-    async def list_store_files(store_id: str) -> dict[str, dict[str, Any]]:
-        return await collect_both_ends(lambda order: client.iter_vector_store_files(store_id, order=order))
-
-    # The files of the stores state tracks are listed at once, alongside the top-level lists (the
-    # long part of a refresh is these page chains); stores found gone or expired are dropped below.
-    early = {rs.id: asyncio.ensure_future(list_store_files(rs.id))
-             for rs in resources.values() if rs.kind == "vector_store"}
     try:
-        ctx.live.files, ctx.live.stores, ctx.live.containers = await asyncio.gather(
-            _collect(client.iter_files()), _collect(client.iter_vector_stores()), _collect(client.iter_containers())
-        )
-    except BaseException:
-        for task in early.values():
-            task.cancel()
-        await asyncio.gather(*early.values(), return_exceptions=True)
-        raise
-    adopted: list[str] = []
+        return await kind.list_live(ctx, parent_id)
+    except NotFound as exc:
+        if parent_id is not None:
+            return {}  # the parent is gone (lists lag behind deletes); its children with it
+        why = "the manifests declare objects of this kind" if declared else "the state tracks objects of this kind"
+        raise ServiceMissing(
+            f"the service does not serve {kind.collection} (GET {exc.url or kind.collection} answered 404), but "
+            f"{why} ({kind.type}). Remove those documents (and `ocigen-iac state rm` what is tracked), or point "
+            "`endpoints:` in ocigen.yaml at a service that serves them."
+        ) from None
 
-    # Leaked top-level creates (crash between create and state write, or a lost response).
-    for address, intent in list(ctx.state.state.intents.items()):
-        kind = KINDS.get(intent.kind)
-        if kind is None or intent.kind == "container_file":
-            continue
-        tracked = {r.id for r in resources.values() if r.kind == intent.kind}
-        found = await kind.adopt_verified(ctx, intent, tracked)
-        if found is not None:
-            _adopt(ctx, address, found)
-            adopted.append(address)
-        ctx.state.clear_intent(address)
 
-    # Stores this environment owns but state lost (e.g. state deleted): adopt by ownership tag.
-    if instances_ready is not None:
-        await instances_ready
-    key = ctx.settings.owner_tag_key
-    tracked_stores = {r.id for r in resources.values() if r.kind == "vector_store"}
-    for address, inst in ctx.instances.items():
-        if inst.kind != "vector_store" or address in resources:
-            continue
-        for live in ctx.live.stores.values():
-            if live["id"] not in tracked_stores and (live.get("metadata") or {}).get(key) == ctx.owner_tag(address) \
-                    and live.get("status") != "expired":
-                snap = KINDS["vector_store"].snapshot(live)
-                snap["owner_key"] = key
-                ctx.state.put(address, ResourceState("vector_store", live["id"], attrs=dict(inst.attrs),
-                                                     live=snap, created_at=live.get("created_at")))
-                adopted.append(address)
-                tracked_stores.add(live["id"])
-                break
+async def refresh(ctx: RunContext, declared: set[str], instances_ready: Awaitable[Any] | None = None,
+                  renames: dict[str, str] | None = None) -> RefreshResult:
+    """Fill ctx.live. `declared`: resource types the manifests declare; `instances_ready` completes
+    when ctx.instances is filled (expansion may still be running when refresh starts);
+    `renames`: old -> new addresses from `moved:` entries."""
+    state = ctx.state.state
+    result = RefreshResult()
+    needed = needed_types(ctx, declared)
+    levels = [[t for t in level if t.type in needed] for level in registry.levels()]
+    view = renamed_state(state.resources, renames or {})  # address (after moves) -> record
+    instances_waited = False
 
-    # Confirm top-level objects the lists did not return.
-    async def confirm(rs: ResourceState) -> None:
-        getters = {"file": (client.get_file, ctx.live.files),
-                   "vector_store": (client.get_vector_store, ctx.live.stores),
-                   "container": (client.get_container, ctx.live.containers)}
-        getter, table = getters[rs.kind]
-        try:
-            table[rs.id] = (await getter(rs.id)).model_dump()
-        except NotFound:
-            pass
+    async def instances() -> None:
+        nonlocal instances_waited
+        if instances_ready is not None and not instances_waited:
+            await instances_ready
+        instances_waited = True
 
-    missing = [rs for rs in resources.values()
-               if rs.kind in ("file", "vector_store", "container") and rs.id not in _live_ids(ctx, rs.kind)]
-    await asyncio.gather(*(confirm(rs) for rs in missing))
-
-    # Children: files of every managed store and container that is alive.
-    store_ids = {rs.id for rs in resources.values() if rs.kind == "vector_store" and rs.id in ctx.live.stores
-                 and ctx.live.stores[rs.id].get("status") != "expired"}
-    container_ids = {rs.id for rs in resources.values() if rs.kind == "container" and rs.id in ctx.live.containers
-                     and not KINDS["container"].gone_reason(ctx.live.containers[rs.id])}
-
-    async def store_files(store_id: str) -> None:
-        task = early.pop(store_id, None)
-        ctx.live.store_files[store_id] = await (task if task is not None else list_store_files(store_id))
-
-    async def container_files(cid: str) -> None:
-        ctx.live.container_files[cid] = await _collect(client.iter_container_files(cid))
-
+    # Children of tracked parents start now, beside the top-level lists.
+    early: dict[tuple[str, str], asyncio.Task[dict[str, Any]]] = {}
+    for level in levels[1:2]:
+        for kind in level:
+            for rs in state.resources.values():
+                if rs.kind == kind.parent_type:
+                    early[(kind.type, rs.id)] = asyncio.ensure_future(
+                        _list(ctx, kind, rs.id, kind.type in declared))
     try:
-        await asyncio.gather(*(store_files(s) for s in store_ids), *(container_files(c) for c in container_ids))
+        for depth, level in enumerate(levels):
+            if depth == 0:
+                listed = await asyncio.gather(*(_list(ctx, k, None, k.type in declared) for k in level))
+                for kind, objects in zip(level, listed, strict=True):
+                    ctx.live.put_all(kind.type, None, objects)
+            else:
+                await _list_children(ctx, level, declared, result, early)
+            await _confirm(ctx, level)
+            await _adopt_intents(ctx, level, result)
+            await instances()
+            _adopt_existing(ctx, level, view, result)
     finally:
-        # listings of stores that turned out gone or expired: their outcome (often 404) is moot
         for task in early.values():
             task.cancel()
         await asyncio.gather(*early.values(), return_exceptions=True)
 
-    # Confirm attachments the store listings did not return (lists can lag).
-    async def confirm_child(rs: ResourceState) -> None:
-        try:
-            obj = await client.get_vector_store_file(rs.parent_id or "", rs.id)
-            ctx.live.store_files.setdefault(rs.parent_id or "", {})[rs.id] = obj.model_dump()
-        except NotFound:
-            pass
+    adopted = {str(a.address) for a in result.adoptions.values()}
+    result.stale_intents = sorted(a for a in state.intents if a not in adopted)
+    return result
 
-    lost_children = [rs for rs in resources.values() if rs.kind == "vector_store_file"
-                     and rs.parent_id in store_ids and rs.id not in ctx.live.store_files.get(rs.parent_id or "", {})]
-    await asyncio.gather(*(confirm_child(rs) for rs in lost_children))
 
-    # Container-file intents can only be resolved once container files are listed.
-    for address, intent in list(ctx.state.state.intents.items()):
-        if intent.kind != "container_file":
+def _alive_parents(ctx: RunContext, kind: ResourceType, result: RefreshResult) -> set[str]:
+    assert kind.parent_type is not None
+    parent = registry.resource_type(kind.parent_type)
+    ids = {rs.id for rs in ctx.state.state.resources.values() if rs.kind == parent.type}
+    ids |= {a.state.id for a in result.adoptions.values() if a.state.kind == parent.type}
+    alive = set()
+    for pid in ids:
+        live = ctx.live.get(parent.type, pid, None)
+        if live is not None and not parent.gone_reason(live):
+            alive.add(pid)
+    return alive
+
+
+async def _list_children(ctx: RunContext, level: list[ResourceType], declared: set[str], result: RefreshResult,
+                         early: dict[tuple[str, str], asyncio.Task[dict[str, Any]]]) -> None:
+    async def one(kind: ResourceType, pid: str) -> None:
+        task = early.pop((kind.type, pid), None)
+        objects = await (task if task is not None else _list(ctx, kind, pid, kind.type in declared))
+        assert kind.parent_type is not None
+        expected = kind.expected_children(ctx.live.get(kind.parent_type, pid) or {})
+        if expected is not None and len(objects) < expected:  # started before the parent's counts were known
+            objects = await kind.list_live(ctx, pid)
+        ctx.live.put_all(kind.type, pid, objects)
+
+    await asyncio.gather(*(one(kind, pid) for kind in level for pid in _alive_parents(ctx, kind, result)))
+
+
+async def _confirm(ctx: RunContext, level: list[ResourceType]) -> None:
+    """Objects state tracks that a list did not return: read them directly before calling them gone."""
+    async def one(kind: ResourceType, rs: ResourceState) -> None:
+        live = await kind.get_live(ctx, rs)
+        if live is not None:
+            ctx.live.put(kind.type, rs.parent_id if kind.parent_type else None, live)
+
+    jobs = []
+    for kind in level:
+        records = [r for r in ctx.state.state.resources.values() if r.kind == kind.type]
+        records += [d.resource for d in ctx.state.state.deposed if d.resource.kind == kind.type]
+        for rs in records:
+            parent = rs.parent_id if kind.parent_type else None
+            if parent is not None and not ctx.live.listed(kind.type, parent):
+                continue  # its parent is gone: so is it
+            if ctx.live.get(kind.type, rs.id, parent) is None:
+                jobs.append(one(kind, rs))
+    await asyncio.gather(*jobs)
+
+
+async def _adopt_intents(ctx: RunContext, level: list[ResourceType], result: RefreshResult) -> None:
+    """What a crashed or lost create left behind, matched against the live objects."""
+    for address, intent in sorted(ctx.state.state.intents.items()):
+        kind = next((k for k in level if k.type == intent.kind), None)
+        if kind is None:
             continue
-        tracked = {r.id for r in resources.values() if r.kind == "container_file"}
-        found = KINDS["container_file"].adopt(ctx, intent, tracked)
-        if found is not None:
-            _adopt(ctx, address, found)
-            adopted.append(address)
-        ctx.state.clear_intent(address)
-    return adopted
+        parent_id = intent.fingerprint.get(PARENT_KEY) if kind.parent_type else None
+        pool = ctx.live.objects(kind.type, parent_id)
+        taken = tracked_ids(ctx, kind.type) | {a.state.id for a in result.adoptions.values()}
+        found = await find_leaked(ctx, kind, intent, pool, taken)
+        if found is None:
+            continue
+        live, note = found
+        if note:
+            result.warnings.append(note)
+        attrs = dict(intent.fingerprint.get("attrs") or {})
+        dep_ids = {k: v for k, v in (intent.fingerprint.get("dep_ids") or {}).items()}
+        rs = kind.adopted_state(ctx, attrs, live, parent_id, dep_ids)
+        addr = Address.parse(address)
+        result.adoptions[addr] = Adoption(addr, rs, ReasonCode.ADOPT_INTERRUPTED,
+                                          f"{live['id']} was created by an interrupted run")
 
 
-def _live_ids(ctx: RunContext, kind: str) -> dict[str, Any]:
-    return {"file": ctx.live.files, "vector_store": ctx.live.stores, "container": ctx.live.containers}.get(kind, {})
-
-
-def deposed_address(address: str, old_id: str) -> str:
-    return f"{address}#deposed-{old_id}"
-
-
-def _adopt(ctx: RunContext, address: str, found: ResourceState) -> None:
-    """Record an adopted object; an object already tracked at that address becomes deposed."""
-    existing = ctx.state.state.resources.get(address)
-    if existing is not None and existing.id != found.id:
-        ctx.state.move(address, deposed_address(address, existing.id))
-    ctx.state.put(address, found)
+def _adopt_existing(ctx: RunContext, level: list[ResourceType], view: dict[str, ResourceState],
+                    result: RefreshResult) -> None:
+    """Declared objects state does not track, that already exist on the service."""
+    ids = {a: rs.id for a, rs in view.items()}
+    ids |= {str(a.address): a.state.id for a in result.adoptions.values()}
+    types = {k.type: k for k in level}
+    for inst in ctx.instances.values():
+        kind = types.get(inst.kind)
+        if kind is None or str(inst.address) in view or inst.address in result.adoptions:
+            continue
+        live = kind.find_existing(ctx, inst, ids)
+        if live is None:
+            continue
+        parent_id = ids.get(str(inst.parent)) if inst.parent is not None else None
+        dep_ids = {str(d): ids[str(d)] for d in inst.deps if str(d) in ids}
+        rs = kind.adopted_state(ctx, inst.attrs, live, parent_id, dep_ids)
+        code = ReasonCode.ADOPT_OWNED if not kind.parent_type else ReasonCode.ADOPT_EXISTING
+        detail = (f"{live['id']} carries this project's ownership tag" if code == ReasonCode.ADOPT_OWNED
+                  else f"{live['id']} is already there")
+        result.adoptions[inst.address] = Adoption(inst.address, rs, code, detail)
+        ids[str(inst.address)] = rs.id

@@ -23,7 +23,7 @@ class Reporter:
         self._started: dict[str, float] = {}
 
     # lifecycle hooks (no-ops for plain output)
-    def begin(self, total_steps: int, total_bytes: int = 0) -> None:
+    def begin(self, total: int, total_bytes: int = 0, label: str = "apply") -> None:
         pass
 
     def end(self) -> None:
@@ -35,7 +35,7 @@ class Reporter:
     def ingestion(self, store: str, completed: int, total: int) -> None:
         pass
 
-    def step_finished(self) -> None:
+    def step_finished(self, n: int = 1) -> None:
         pass
 
     def line(self, text: str) -> None:
@@ -57,8 +57,6 @@ class Reporter:
         self.events.append((address, "failed"))
         self.line(f"{address}: FAILED: {message}")
 
-    def note(self, text: str) -> None:
-        self.line(text)
 
 
 class TerminalReporter(Reporter):
@@ -79,11 +77,11 @@ class TerminalReporter(Reporter):
         self._stores: dict[str, Any] = {}
         self._live: Any = None
 
-    def begin(self, total_steps: int, total_bytes: int = 0) -> None:
+    def begin(self, total: int, total_bytes: int = 0, label: str = "apply") -> None:
         from rich.console import Group
         from rich.live import Live
 
-        self._steps = self._progress.add_task("apply", total=total_steps)
+        self._steps = self._progress.add_task(label, total=total)
         if total_bytes:
             self._upload = self._bytes.add_task("upload", total=total_bytes)
         self._live = Live(Group(self._progress, self._bytes), console=self.console, transient=True)
@@ -104,9 +102,9 @@ class TerminalReporter(Reporter):
             task = self._stores[store] = self._progress.add_task(f"ingest {store}", total=total)
         self._progress.update(task, completed=completed, total=total)
 
-    def step_finished(self) -> None:
-        if self._steps is not None:
-            self._progress.advance(self._steps)
+    def step_finished(self, n: int = 1) -> None:
+        if self._steps is not None and n:
+            self._progress.advance(self._steps, n)
 
     def line(self, text: str) -> None:
         self.console.print(text, markup=False)

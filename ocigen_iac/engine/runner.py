@@ -2,6 +2,11 @@
 
 The CLI stays thin: it parses flags, calls one function here, renders, and maps the outcome to
 an exit code. Every function validates all input before any network call.
+
+`run_plan` opens state read-only: a plan never writes state (adoptions are proposed, not made).
+`run_apply` plans (or checks a saved plan against a fresh one), asks for approval *outside* the
+event loop (so Ctrl-C at the prompt is a clean exit 130), then executes exactly the plan's
+changes, verifies what it touched, repairs what is missing in bounded rounds, and saves state.
 """
 
 from __future__ import annotations
@@ -13,28 +18,34 @@ import hashlib
 import json
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ocigen_iac.addresses import Address, AddressError
 from ocigen_iac.engine.applier import ApplyResult, apply_plan
 from ocigen_iac.engine.context import RunContext
 from ocigen_iac.engine.expand import expand_instances
 from ocigen_iac.engine.hashing import HashCache
-from ocigen_iac.engine.plan import Plan
-from ocigen_iac.engine.planner import make_plan
+from ocigen_iac.engine.live import LiveView
+from ocigen_iac.engine.moves import manifest_moves, rename_map
+from ocigen_iac.engine.plan import Action, Plan
+from ocigen_iac.engine.planner import PlanRequest, make_plan
 from ocigen_iac.engine.refresh import refresh
 from ocigen_iac.engine.report import Reporter
-from ocigen_iac.errors import Interrupted, OcigenError, StateError
+from ocigen_iac.engine.verify import verify_apply
+from ocigen_iac.errors import Interrupted, OcigenError, PlanError, StateError
 from ocigen_iac.manifest.desired import DesiredSet
+from ocigen_iac.resources import registry
 from ocigen_iac.settings import Settings
 from ocigen_iac.state import SyncState, make_backend
-from ocigen_iac.state.files import atomic_write
+from ocigen_iac.state.files import atomic_write, dump_json
 
 LOCAL_API_KEY = "ocigen-local-emulator-key"  # the embedded emulator's key; not a secret
 LOCAL_PROJECT = "ocid1.generativeaiproject.oc1..local"
 LOCAL_COMPARTMENT = "ocid1.compartment.oc1..local"
+REPAIR_ROUNDS = 2
 
 
 class ConfigMissing(OcigenError):
@@ -46,10 +57,10 @@ class RunOptions:
     parallelism: int = 8
     rps: float | None = None
     lock_timeout_s: float = 0.0
-    debug_log: Any = None  # callable(str) | None
+    debug_log: Callable[[str], None] | None = None
     poll_timeout_s: float = 1800.0
-    quiet: bool = False
     targets: list[str] = field(default_factory=list)
+    excludes: list[str] = field(default_factory=list)
     replace: list[str] = field(default_factory=list)
 
 
@@ -57,8 +68,18 @@ def settings_digest(settings: Settings) -> str:
     material = {"env": settings.env, "project": settings.project, "compartment": settings.compartment,
                 "inference": settings.inference_base if not settings.local else "local",
                 "vector_store": settings.vector_store_base if not settings.local else "local",
-                "vars": settings.vars}
+                "vars": settings.vars, "owner": settings.owner}
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+def parse_addresses(texts: list[str], flag: str) -> list[Address]:
+    out = []
+    for t in texts:
+        try:
+            out.append(Address.parse(t))
+        except AddressError as exc:
+            raise PlanError(f"{flag} {t}: {exc}") from None
+    return out
 
 
 @contextlib.contextmanager
@@ -67,8 +88,7 @@ def fewer_gc_passes() -> Iterator[None]:
 
     A plan over tens of thousands of objects allocates millions of small dicts that all stay
     alive (state, desired instances, the live view); with the default thresholds the collector
-    re-traverses them over and over (about a third of a 60k-object plan's CPU time). Reference
-    counting still frees everything acyclic at once, so memory is unaffected in practice.
+    re-traverses them over and over. Reference counting still frees everything acyclic at once.
     """
     old = gc.get_threshold()
     gc.set_threshold(max(old[0], 50_000), max(old[1], 20), max(old[2], 100))
@@ -97,16 +117,18 @@ def local_emulator(settings: Settings) -> Iterator[Settings]:
 
 
 @contextlib.contextmanager
-def locked_state(settings: Settings, operation: str, lock_timeout_s: float = 0.0) -> Iterator[SyncState]:
+def locked_state(settings: Settings, operation: str, lock_timeout_s: float = 0.0, *,
+                 readonly: bool = False) -> Iterator[SyncState]:
     backend = make_backend(settings)
     backend.lock(operation, lock_timeout_s)
     sync = SyncState(backend, settings.env)
     try:
-        sync.open()
+        sync.open(readonly=readonly)
         yield sync
     finally:
         try:
-            sync.checkpoint()
+            if not readonly:
+                sync.checkpoint()
         finally:
             backend.unlock()
             sync.close()
@@ -128,53 +150,70 @@ async def api_client(settings: Settings, opts: RunOptions) -> AsyncIterator[Any]
         yield client
 
 
-def _context(settings: Settings, sync: SyncState, opts: RunOptions, desired: DesiredSet | None,
-             reporter: Reporter) -> RunContext:
+def make_context(settings: Settings, sync: SyncState, opts: RunOptions, reporter: Reporter) -> RunContext:
     hashes = HashCache(settings.root / ".ocigen" / "cache" / "hashes.json")
-    ctx = RunContext(settings=settings, state=sync, hashes=hashes, reporter=reporter,
-                     poll_timeout_s=opts.poll_timeout_s)
-    if desired is not None:
-        ctx.desired = desired
-    return ctx
+    return RunContext(settings=settings, state=sync, hashes=hashes, reporter=reporter,
+                      poll_timeout_s=opts.poll_timeout_s)
 
 
-def _expand(ctx: RunContext) -> None:
-    ctx.instances, ctx.stats["file_digests"] = expand_instances(ctx.desired, ctx.hashes)
+def declared_types(desired: DesiredSet) -> set[str]:
+    types: set[str] = set()
+    for res in desired.resources.values():
+        kind = registry.document_kind(res.kind)
+        if kind is not None:
+            types.update(kind.produces)
+    return types
 
 
-async def _refresh_and_plan(ctx: RunContext, mode: str, opts: RunOptions) -> Plan:
-    # Hashing and expanding the manifests (CPU and disk) runs in a thread while refresh waits on
-    # the network: on a large project the two overlap instead of adding up.
-    expanding = asyncio.ensure_future(asyncio.to_thread(_expand, ctx))
+def expand(ctx: RunContext, desired: DesiredSet) -> dict[str, str]:
+    ctx.instances, file_digests = expand_instances(desired, ctx.hashes, ctx.settings.root, ctx.owner_tag,
+                                                   ctx.settings.owner_tag_key)
+    return file_digests
+
+
+async def refresh_and_plan(ctx: RunContext, desired: DesiredSet, mode: str, opts: RunOptions) -> Plan:
+    """Read the service (expanding the manifests meanwhile, in a thread) and make the plan."""
+    moves = manifest_moves(desired.moves)
+    renames = rename_map(ctx.state.state.resources, moves)
+    expanding = asyncio.ensure_future(asyncio.to_thread(expand, ctx, desired))
     try:
-        adopted = await refresh(ctx, instances_ready=expanding)
+        refreshed = await refresh(ctx, declared_types(desired), instances_ready=expanding, renames=renames)
     finally:
         await asyncio.gather(expanding, return_exceptions=True)
-    expanding.result()
-    plan = make_plan(ctx, mode=mode, targets=opts.targets or None, force_replace=opts.replace or None)
-    ctx.state.checkpoint()  # adoptions are facts: persist them (bumps serial only if any)
-    plan.adoptions = adopted
-    plan.lineage, plan.serial = ctx.state.state.lineage, ctx.state.state.serial
-    plan.manifest_digests = dict(ctx.desired.manifest_digests)
-    plan.file_digests = dict(ctx.stats.get("file_digests", {}))
+    file_digests = expanding.result()
+    request = PlanRequest(
+        instances=ctx.instances, state=ctx.state.state, live=ctx.live, adoptions=refreshed.adoptions, moves=moves,
+        mode=mode, env=ctx.settings.env, targets=parse_addresses(opts.targets, "--target"),
+        excludes=parse_addresses(opts.excludes, "--exclude"), force_replace=parse_addresses(opts.replace, "--replace"))
+    plan = make_plan(request)
+    plan.stale_intents = refreshed.stale_intents
+    for kind in registry.resource_types():
+        mine = [c for c in plan.changes if c.kind == kind.type]
+        if mine:
+            plan.warnings.extend(kind.plan_warnings(ctx, mine))
+    plan.warnings.extend(w for w in [*refreshed.warnings, *ctx.notes] if w not in plan.warnings)
+    plan.manifest_digests = dict(desired.manifest_digests)
+    plan.file_digests = file_digests
     plan.settings_digest = settings_digest(ctx.settings)
     ctx.hashes.save()
     return plan
 
 
 def run_plan(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode: str = "normal",
-             reporter: Reporter | None = None) -> Plan:
+             reporter: Reporter | None = None, manifests_dir: str = "manifests") -> Plan:
     reporter = reporter or Reporter(quiet=True)
     with fewer_gc_passes(), local_emulator(settings) as settings, \
-            locked_state(settings, "plan", opts.lock_timeout_s) as sync:
-        ctx = _context(settings, sync, opts, desired, reporter)
+            locked_state(settings, "plan", opts.lock_timeout_s, readonly=True) as sync:
+        ctx = make_context(settings, sync, opts, reporter)
 
         async def go() -> Plan:
             async with api_client(settings, opts) as client:
                 ctx.client = client
-                return await _refresh_and_plan(ctx, mode, opts)
+                return await refresh_and_plan(ctx, desired, mode, opts)
 
-        return asyncio.run(go())
+        plan = asyncio.run(go())
+        plan.manifests_dir = manifests_dir
+        return plan
 
 
 @dataclass
@@ -182,147 +221,205 @@ class ApplyOutcome:
     plan: Plan
     result: ApplyResult | None  # None when the user declined or there was nothing to do
     applied: bool = False
-    ctx_stats: dict[str, Any] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
 
 
 def run_apply(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode: str = "normal",
-              confirm: Any = None, saved_plan: dict[str, Any] | None = None,
-              reporter: Reporter | None = None, on_plan: Any = None) -> ApplyOutcome:
-    """Plan, check the saved plan if any, ask `confirm(plan)`, apply. State persists throughout."""
+              confirm: Callable[[Plan], bool] | None = None, saved_plan: Plan | None = None,
+              reporter: Reporter | None = None, on_plan: Callable[[Plan], None] | None = None,
+              manifests_dir: str = "manifests") -> ApplyOutcome:
+    """Plan (or check a saved plan), ask `confirm(plan)`, apply, verify. State persists throughout."""
     reporter = reporter or Reporter()
     operation = "destroy" if mode == "destroy" else "apply"
     with fewer_gc_passes(), local_emulator(settings) as settings, \
             locked_state(settings, operation, opts.lock_timeout_s) as sync:
         if saved_plan is not None:
             check_saved_plan(saved_plan, sync, settings)
-        ctx = _context(settings, sync, opts, desired, reporter)
+        ctx = make_context(settings, sync, opts, reporter)
 
-        async def go() -> ApplyOutcome:
+        async def plan_phase() -> Plan:
             async with api_client(settings, opts) as client:
                 ctx.client = client
-                plan = await _refresh_and_plan(ctx, mode, opts)
-                if saved_plan is not None:
-                    check_plan_matches(saved_plan, plan)
-                if on_plan is not None:
-                    on_plan(plan)
-                if mode == "refresh-only":
-                    _accept_drift(ctx)
-                    return ApplyOutcome(plan, ApplyResult(), applied=True)
-                if not plan.changes:
-                    return ApplyOutcome(plan, None)
-                if confirm is not None and not confirm(plan):
-                    return ApplyOutcome(plan, None)
-                cancel = asyncio.Event()
-                _install_interrupt(cancel, reporter)
-                result = await apply_plan(ctx, plan, parallelism=opts.parallelism, cancel=cancel)
-                return ApplyOutcome(plan, result, applied=True, ctx_stats=ctx.stats)
+                return await refresh_and_plan(ctx, desired, mode, opts)
 
-        outcome = asyncio.run(go())
-        if outcome.result is not None and outcome.result.cancelled:
+        plan = asyncio.run(plan_phase())
+        plan.manifests_dir = manifests_dir
+        if saved_plan is not None:
+            check_plan_matches(saved_plan, plan)
+            plan = saved_plan  # what was reviewed is what runs
+        if on_plan is not None:
+            on_plan(plan)
+        if mode == "refresh-only":
+            asyncio.run(_accept_drift(ctx, plan, settings, opts))
+            return ApplyOutcome(plan, ApplyResult(adopted=sum(c.action == Action.ADOPT for c in plan.changes)),
+                                applied=True)
+        if not plan.changes:
+            return ApplyOutcome(plan, None)
+        try:
+            if confirm is not None and not confirm(plan):
+                return ApplyOutcome(plan, None)
+        except (KeyboardInterrupt, EOFError):
+            raise Interrupted("\nInterrupted at the approval prompt: nothing was changed.") from None
+
+        async def apply_phase() -> ApplyResult:
+            async with api_client(settings, opts) as client:
+                ctx.client = client
+                cancel, abort = asyncio.Event(), asyncio.Event()
+                _install_interrupt(cancel, abort, reporter)
+                label = "destroy" if mode == "destroy" else "apply"
+                result = await apply_plan(ctx, plan, parallelism=opts.parallelism, cancel=cancel, abort=abort,
+                                          label=label)
+                if result.failures or result.cancelled:
+                    return result
+                await _verify_and_repair(ctx, desired, plan, opts, result, cancel, abort)
+                return result
+
+        result = asyncio.run(apply_phase())
+        outcome = ApplyOutcome(plan, result, applied=True, stats=dict(ctx.stats))
+        if result.cancelled:
             sync.checkpoint()
-            raise Interrupted("Interrupted: in-flight operations finished and state was saved. "
+            raise Interrupted("Interrupted: in-flight operations were finished or stopped, and state was saved. "
                               "Run apply again to continue where it stopped.")
         return outcome
 
 
-def _install_interrupt(cancel: asyncio.Event, reporter: Reporter) -> None:
+async def _verify_and_repair(ctx: RunContext, desired: DesiredSet, plan: Plan, opts: RunOptions,
+                             result: ApplyResult, cancel: asyncio.Event, abort: asyncio.Event) -> None:
+    problems = await verify_apply(ctx, plan, ctx.instances)
+    for round_no in range(1, REPAIR_ROUNDS + 1):
+        if not problems or cancel.is_set():
+            break
+        ctx.reporter.line(f"Verification: {len(problems)} declared object(s) missing or not ready after apply; "
+                          f"repairing (round {round_no} of {REPAIR_ROUNDS}).")
+        ctx.live = LiveView()
+        repair_opts = replace(opts, targets=sorted(problems), excludes=[], replace=[])
+        repair = await refresh_and_plan(ctx, desired, "normal", repair_opts)
+        if not repair.changes:
+            break
+        again = await apply_plan(ctx, repair, parallelism=opts.parallelism, cancel=cancel, abort=abort)
+        result.added += again.added
+        result.changed += again.changed
+        result.destroyed += again.destroyed
+        result.adopted += again.adopted
+        result.failures.update(again.failures)
+        result.notes.extend(n for n in again.notes if n not in result.notes)
+        result.repaired += len(repair.changes)
+        result.cancelled = again.cancelled
+        if again.failures or again.cancelled:
+            return
+        problems = await verify_apply(ctx, plan, ctx.instances)
+    result.missing = problems
+
+
+async def _accept_drift(ctx: RunContext, plan: Plan, settings: Settings, opts: RunOptions) -> None:
+    """--refresh-only apply: record what live objects look like now (and the proposed adoptions);
+    change nothing on the service."""
+    from ocigen_iac.engine.applier import apply_plan as run_changes
+
+    adoptions = [c for c in plan.changes if c.action == Action.ADOPT]
+    if adoptions:
+        adopt_plan = replace(plan, changes=adoptions)
+        await run_changes(ctx, adopt_plan, parallelism=opts.parallelism)
+    for address, rs in list(ctx.state.state.resources.items()):
+        kind = registry.resource_type(rs.kind)
+        live = ctx.live.get(kind.type, rs.id, rs.parent_id if kind.parent_type else None)
+        if live is None or kind.gone_reason(live):
+            if kind.parent_type is None or ctx.live.listed(kind.type, rs.parent_id):
+                ctx.state.remove(address)
+            continue
+        snap = kind.snapshot(live)
+        if "owner_key" in rs.live:
+            snap["owner_key"] = rs.live["owner_key"]
+        if snap != rs.live:
+            updated = type(rs).from_dict(rs.to_dict())
+            updated.live = snap
+            ctx.state.put(address, updated)
+
+
+def _install_interrupt(cancel: asyncio.Event, abort: asyncio.Event, reporter: Reporter) -> None:
     loop = asyncio.get_running_loop()
 
     def first() -> None:
         reporter.line("\nInterrupt received: finishing in-flight operations and saving state "
-                      "(press Ctrl-C again to stop at once).")
+                      "(press Ctrl-C again to stop them at once).")
         cancel.set()
         loop.remove_signal_handler(signal.SIGINT)
         loop.add_signal_handler(signal.SIGINT, second)
 
     def second() -> None:
-        for task in asyncio.all_tasks(loop):
-            task.cancel()
+        if not abort.is_set():
+            reporter.line("Second interrupt: stopping in-flight operations; state is being saved.")
+        abort.set()
 
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGINT, first)
         loop.add_signal_handler(signal.SIGTERM, first)
 
 
-def _accept_drift(ctx: RunContext) -> None:
-    """--refresh-only apply: record what live objects look like now, change nothing remotely."""
-    from ocigen_iac.resources import KINDS
-
-    for address, rs in list(ctx.state.state.resources.items()):
-        kind = KINDS.get(rs.kind)
-        live = kind.find_live(ctx, rs) if kind else None
-        if kind is None:
-            continue
-        if live is None or kind.gone_reason(live):
-            ctx.state.remove(address)
-            continue
-        snap = kind.snapshot(live)
-        if "owner_key" in rs.live:
-            snap["owner_key"] = rs.live["owner_key"]
-        if snap != rs.live:
-            rs.live = snap
-            ctx.state.put(address, rs)
-
-
 # --- saved plans ---------------------------------------------------------------------------
 
-def save_plan(path: Path, plan: Plan, manifests_dir: str, opts: RunOptions) -> None:
-    data = plan.to_dict()
-    data["saved"] = {"manifests_dir": manifests_dir, "targets": opts.targets, "replace": opts.replace}
-    atomic_write(path, (json.dumps(data, indent=1) + "\n").encode(), mode=0o600)
+def save_plan(path: Path, plan: Plan) -> None:
+    atomic_write(path, dump_json(plan.to_dict()), mode=0o600)
 
 
-def load_saved_plan(path: Path) -> dict[str, Any]:
+def load_saved_plan(path: Path) -> Plan:
     try:
         data = json.loads(path.read_text())
         if not isinstance(data, dict) or "prior_state" not in data or "format_version" not in data:
             raise ValueError("not an ocigen-iac plan")
-    except (OSError, ValueError) as exc:
+        if str(data["format_version"]).split(".")[0] != "1":
+            raise StateError(f"{path}: plan format_version {data['format_version']} is not supported by this "
+                             "ocigen-iac")
+        return Plan.from_dict(data)
+    except StateError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, AddressError) as exc:
         raise StateError(
             f"{path}: cannot read saved plan ({exc}); create one with `ocigen-iac plan -out {path}`"
         ) from exc
-    if str(data["format_version"]).split(".")[0] != "1":
-        raise StateError(f"{path}: plan format_version {data['format_version']} is not supported")
-    return data
 
 
-def check_saved_plan(saved: dict[str, Any], sync: SyncState, settings: Settings) -> None:
-    prior = saved["prior_state"]
+def check_saved_plan(saved: Plan, sync: SyncState, settings: Settings) -> None:
     state = sync.state
-    if saved.get("env") != settings.env:
-        raise StateError(f"Saved plan is for environment {saved.get('env')!r}, not {settings.env!r}.")
-    if prior.get("lineage") not in (None, state.lineage):
+    if saved.env != settings.env:
+        raise StateError(f"Saved plan is for environment {saved.env!r}, not {settings.env!r}.")
+    if saved.lineage not in (None, state.lineage):
         raise StateError("Saved plan does not match the given state: it was made against a different state "
-                         f"(lineage {prior.get('lineage')}, current {state.lineage}). Run plan again.")
-    if prior.get("serial") != state.serial:
+                         f"(lineage {saved.lineage}, current {state.lineage}). Run plan again.")
+    if saved.serial != state.serial:
         raise StateError(
             f"Saved plan is stale: the state was changed by another operation after the plan was created "
-            f"(plan serial {prior.get('serial')}, state serial {state.serial}). Run plan again."
+            f"(plan serial {saved.serial}, state serial {state.serial}). Run plan again."
         )
-    if saved.get("digests", {}).get("settings") not in (None, settings_digest(settings)):
-        raise StateError("Saved plan is stale: ocigen.yaml settings (project, endpoints, vars) changed since the plan.")
+    if saved.settings_digest not in ("", settings_digest(settings)):
+        raise StateError("Saved plan is stale: ocigen.yaml settings (project, endpoints, owner, vars) changed "
+                         "since the plan.")
 
 
-def check_plan_matches(saved: dict[str, Any], plan: Plan) -> None:
-    digests = saved.get("digests", {})
-    changed = sorted(k for k in set(digests.get("manifests", {})) | set(plan.manifest_digests)
-                     if digests.get("manifests", {}).get(k) != plan.manifest_digests.get(k))
-    if changed:
-        raise StateError(f"Saved plan is stale: manifest {changed[0]} changed since the plan was made. Run plan again.")
-    changed = sorted(k for k in set(digests.get("files", {})) | set(plan.file_digests)
-                     if digests.get("files", {}).get(k) != plan.file_digests.get(k))
-    if changed:
-        raise StateError(
-            f"Saved plan is stale: local file {changed[0]} changed since the plan was made. Run plan again."
-        )
+def _signature(plan: Plan) -> dict[str, tuple[Any, ...]]:
+    out = {}
+    for c in plan.changes:
+        key = f"{c.address}#{c.id}" if c.deposed else str(c.address)
+        out[key] = (c.action.value, c.id, str(c.previous_address or ""), (c.importing or {}).get("id"))
+    return out
 
-    def actions(changes: list[dict[str, Any]]) -> list[tuple[str, str]]:
-        return sorted((c["address"], c["action"]) for c in changes)
 
-    now = actions([c.to_dict() for c in plan.changes])
-    if actions(saved.get("resource_changes", [])) != now:
-        raise StateError("Saved plan is stale: the live service changed since the plan was made, so applying it "
-                         "would do something different. Run plan again.")
+def check_plan_matches(saved: Plan, fresh: Plan) -> None:
+    """A saved plan runs only if planning now would do exactly the same (else it is stale, and we
+    say which object differs)."""
+    for label, old, new in (("manifest", saved.manifest_digests, fresh.manifest_digests),
+                            ("local file", saved.file_digests, fresh.file_digests)):
+        changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        if changed:
+            raise StateError(f"Saved plan is stale: {label} {changed[0]} changed since the plan was made. "
+                             "Run plan again.")
+    a, b = _signature(saved), _signature(fresh)
+    for key in sorted(set(a) | set(b)):
+        if a.get(key) != b.get(key):
+            was = f"the saved plan would {a[key][0]} it" if key in a else "the saved plan leaves it alone"
+            now = f"now it needs {b[key][0]}" if key in b else "now it needs nothing"
+            raise StateError(f"Saved plan is stale: the live service changed since the plan was made: "
+                             f"{key.split('#')[0]}: {was}, but {now}. Run plan again.")
 
 
 def stderr_debug(line: str) -> None:

@@ -3,30 +3,15 @@
 This is the contract between the manifest loader and the engine. Everything here is plain data
 with absolute paths resolved and references expanded to addresses, so the engine never reads
 YAML and never has to know about globs, variables or file:line positions (kept in `location`
-for messages only).
-
-Addresses:
-  File (path)         file.NAME
-  File (glob member)  file.NAME["rel/path"]      rel/path relative to the glob's fixed base dir
-  VectorStore         vector_store.NAME
-  VectorStoreFileBatch vector_store_file_batch.NAME
-  Container           container.NAME
+for messages only). What a `spec` holds is the kind's business (its module in `resources/`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-Kind = Literal["File", "VectorStore", "VectorStoreFileBatch", "Container"]
-
-KIND_PREFIX: dict[str, str] = {
-    "File": "file",
-    "VectorStore": "vector_store",
-    "VectorStoreFileBatch": "vector_store_file_batch",
-    "Container": "container",
-}
+from ocigen_iac.addresses import Address
 
 
 @dataclass(frozen=True)
@@ -46,82 +31,32 @@ class Lifecycle:
 
 
 @dataclass(frozen=True)
-class FileSpec:
-    path: Path  # absolute, confined to the project root unless allowed
-    rel_path: str  # relative to the project root, posix separators (for display and state)
-    filename: str  # name sent to the API (spec.filename, else the member key / basename)
-    purpose: str = "assistants"
-    expires_after: dict[str, Any] | None = None  # {"anchor": "created_at", "seconds": N}
+class Move:
+    """A `moved:` entry: objects at `source` (a resource or one instance) now live at `target`."""
 
-
-@dataclass(frozen=True)
-class Attachment:
-    """One file to attach to a vector store."""
-
-    file: str  # address of a File (glob references are already expanded to members)
-    attributes: dict[str, str | int | float | bool] | None = None
-    chunking_strategy: dict[str, Any] | None = None  # None -> the store's default
-
-
-@dataclass(frozen=True)
-class VectorStoreSpec:
-    name: str
-    description: str | None = None
-    metadata: dict[str, str] = field(default_factory=dict)  # user metadata (no ownership tag)
-    expires_after: dict[str, Any] | None = None  # {"anchor": "last_active_at", "days": N}
-    chunking_strategy: dict[str, Any] | None = None  # default for attachments
-    files: tuple[Attachment, ...] = ()
-
-
-@dataclass(frozen=True)
-class FileBatchSpec:
-    vector_store: str  # address of a VectorStore
-    files: tuple[Attachment, ...] = ()  # batch-level attributes/chunking already folded in
-
-
-@dataclass(frozen=True)
-class ContainerFileSpec:
-    """Either a managed File (by address) or a local path uploaded straight into the container."""
-
-    file: str | None = None  # address of a File
-    path: Path | None = None  # absolute local path
-    rel_path: str | None = None
-    filename: str | None = None
-
-    @property
-    def key(self) -> str:
-        """Stable identity inside its container (used in the child address)."""
-        return self.file if self.file else f"path:{self.rel_path}"
-
-
-@dataclass(frozen=True)
-class ContainerSpec:
-    name: str
-    memory_limit: str | None = None  # "1g" | "4g" | "16g" | "64g"
-    expires_after: dict[str, Any] | None = None  # {"anchor": "last_active_at", "minutes": N}
-    files: tuple[ContainerFileSpec, ...] = ()
-
-
-Spec = FileSpec | VectorStoreSpec | FileBatchSpec | ContainerSpec
+    source: Address
+    target: Address
+    location: Location | None = None
 
 
 @dataclass(frozen=True)
 class DesiredResource:
-    address: str
-    kind: Kind
+    address: Address
+    kind: str  # the manifest kind ("VectorStore")
     name: str  # metadata.name
-    spec: Spec
+    spec: Any  # the kind's resolved spec (a frozen dataclass of its module)
     lifecycle: Lifecycle = Lifecycle()
     location: Location | None = None
-    depends_on: tuple[str, ...] = ()  # addresses this document references
+    depends_on: tuple[Address, ...] = ()  # addresses this document references
 
 
 @dataclass
 class DesiredSet:
-    resources: dict[str, DesiredResource] = field(default_factory=dict)  # insertion-ordered
+    resources: dict[Address, DesiredResource] = field(default_factory=dict)  # insertion-ordered
     manifest_digests: dict[str, str] = field(default_factory=dict)  # rel path -> sha256 of the YAML
+    moves: list[Move] = field(default_factory=list)
 
-    def of_kind(self, kind: Kind) -> list[DesiredResource]:
+    def of_kind(self, kind: str) -> list[DesiredResource]:
         return [r for r in self.resources.values() if r.kind == kind]
 
     def counts_by_kind(self) -> dict[str, int]:

@@ -1,10 +1,11 @@
-"""The manifest language as pydantic models: field names, types and the API's limits.
+"""The manifest language's shared pydantic types: the document envelope and the API's limits.
 
-Owns *shape* validation of one document (after interpolation): what fields exist, their types
-and ranges. It knows nothing about other documents, files on disk or positions; references are
-still plain names here (resolve.py checks them) and paths are still strings (paths.py).
+Owns *shape* validation of one document (after interpolation). Each kind's `spec` model lives in
+its kind's module (`ocigen_iac/resources/`); `document_model(kind)` wraps it in the envelope
+(apiVersion, kind, metadata, lifecycle, moved). References are still plain names here (the
+kinds' `resolve` checks them) and paths are still strings (paths.py).
 
-Limits (reference/openai-resource-semantics.md §1, §2, §3, §5, §7; oci-openai-compatible-api.md):
+Limits (from the OpenAI API reference and OCI's documentation):
   metadata (vector stores)   ≤ 16 keys, key ≤ 64 chars, value: string ≤ 512 chars
   attributes (attachments)   ≤ 16 keys, key ≤ 64 chars, value: string ≤ 512 chars, number or bool
   File.expires_after         anchor created_at, seconds 3600..2592000 (1 h .. 30 days)
@@ -24,21 +25,18 @@ Limits (reference/openai-resource-semantics.md §1, §2, §3, §5, §7; oci-open
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 API_VERSION = "ocigen-iac/v1"
-KINDS = ("File", "VectorStore", "VectorStoreFileBatch", "Container")
 
 PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
 # Purpose -> accepted file extensions (None: any type the API accepts).
@@ -132,99 +130,6 @@ class ContainerExpiresAfter(_Model):
     minutes: int = Field(ge=1, le=CONTAINER_MINUTES_MAX)
 
 
-# ---------------------------------------------------------------------------------------- specs
-
-
-class FileSpecModel(_Model):
-    """A File: one local file (`path`) or one managed file per match of `glob`."""
-
-    path: NonEmptyStr | None = Field(None, description="a local file, relative to this manifest file")
-    glob: NonEmptyStr | None = Field(
-        None, description="one managed file per match (`**` recurses), relative to this manifest file"
-    )
-    exclude: list[NonEmptyStr] = Field(default_factory=list, description="patterns removed from the glob's matches")
-    purpose: Literal["assistants", "batch", "fine-tune", "vision", "user_data", "evals"] = "assistants"
-    filename: NonEmptyStr | None = Field(None, description="name sent to the API (default: the file's base name)")
-    expires_after: FileExpiresAfter | None = None
-
-    @model_validator(mode="after")
-    def _path_or_glob(self) -> FileSpecModel:
-        if (self.path is None) == (self.glob is None):
-            raise ValueError("set exactly one of 'path' (one file) or 'glob' (one file per match)")
-        if self.exclude and self.glob is None:
-            raise ValueError("'exclude' only applies to 'glob'")
-        if self.filename is not None and self.glob is not None:
-            raise ValueError("'filename' cannot be used with 'glob' (every member would get the same name)")
-        return self
-
-
-def _name_to_ref(value: Any) -> Any:
-    return {"file": value} if isinstance(value, str) else value
-
-
-class FileRefModel(_Model):
-    """A File attached to a vector store, with optional per-file attributes and chunking."""
-
-    file: NonEmptyStr = Field(description="metadata.name of a File (a glob File means all its members)")
-    attributes: Attributes | None = None
-    chunking_strategy: ChunkingStrategy | None = None
-
-
-FileRef = Annotated[FileRefModel, BeforeValidator(_name_to_ref, json_schema_input_type=str | FileRefModel)]
-
-
-class VectorStoreSpecModel(_Model):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = Field(
-        None,
-        description="default: metadata.name; 1-255 letters, digits, '-', '_'; starts with a letter or '_'",
-    )
-    description: Annotated[str, StringConstraints(max_length=512)] | None = Field(
-        None, description="create-only: changing it replaces the store"
-    )
-    metadata: Metadata = Field(default_factory=dict)
-    expires_after: VectorStoreExpiresAfter | None = None
-    chunking_strategy: ChunkingStrategy | None = Field(
-        None, description="default chunking for files attached to this store"
-    )
-    files: list[FileRef] = Field(default_factory=list)
-
-
-class VectorStoreFileBatchSpecModel(_Model):
-    vector_store: NonEmptyStr = Field(description="metadata.name of a VectorStore")
-    files: Annotated[list[FileRef], Field(min_length=1)]
-    attributes: Attributes | None = Field(None, description="applied to every file (per-file keys win)")
-    chunking_strategy: ChunkingStrategy | None = Field(None, description="applied to every file without its own")
-
-
-class ContainerFileRefModel(_Model):
-    """A file in a container: a managed File (`file`) copied in, or a local `path` uploaded."""
-
-    file: NonEmptyStr | None = Field(None, description="metadata.name of a File")
-    path: NonEmptyStr | None = Field(None, description="a local file, relative to this manifest file")
-    filename: NonEmptyStr | None = Field(None, description="only with 'path' (default: its base name)")
-
-    @model_validator(mode="after")
-    def _file_or_path(self) -> ContainerFileRefModel:
-        if (self.file is None) == (self.path is None):
-            raise ValueError("set exactly one of 'file' (a managed File) or 'path' (a local file)")
-        if self.filename is not None and self.path is None:
-            raise ValueError("'filename' only applies to 'path'")
-        return self
-
-
-ContainerFileRef = Annotated[
-    ContainerFileRefModel,
-    BeforeValidator(_name_to_ref, json_schema_input_type=str | ContainerFileRefModel),
-]
-
-
-class ContainerSpecModel(_Model):
-    name: NonEmptyStr | None = Field(None, description="default: metadata.name")
-    memory_limit: Literal["1g", "4g", "16g", "64g"] | None = None
-    expires_after: ContainerExpiresAfter | None = None
-    files: list[ContainerFileRef] = Field(default_factory=list)
-
-
 # ------------------------------------------------------------------------------------ documents
 
 
@@ -238,39 +143,40 @@ class _Document(_Model):
     api_version: Literal["ocigen-iac/v1"] = Field(alias="apiVersion")
     metadata: DocumentMetadata
     lifecycle: Lifecycle | None = None
+    moved: list[MovedEntry] | None = Field(
+        None, description="addresses this document's objects had before a rename (Terraform's moved blocks)"
+    )
 
 
-class FileDocument(_Document):
-    kind: Literal["File"]
-    spec: FileSpecModel
+class MovedEntry(_Model):
+    """An earlier address of this document's objects: state follows the rename, nothing is re-made."""
+
+    from_: NonEmptyStr = Field(alias="from", description="the old address, e.g. file.faq")
+    to: NonEmptyStr | None = Field(None, description="the new address (default: this document's address)")
 
 
-class VectorStoreDocument(_Document):
-    kind: Literal["VectorStore"]
-    spec: VectorStoreSpecModel
+_Document.model_rebuild()
+
+_MODELS: dict[str, type[_Document]] = {}
 
 
-class VectorStoreFileBatchDocument(_Document):
-    kind: Literal["VectorStoreFileBatch"]
-    spec: VectorStoreFileBatchSpecModel
+def document_model(kind: str, spec_model: type[BaseModel]) -> type[_Document]:
+    """The full document model of one kind (cached): the envelope around its spec model."""
+    cached = _MODELS.get(kind)
+    if cached is not None and cached.model_fields["spec"].annotation is spec_model:
+        return cached
+    from pydantic import create_model
+
+    model = create_model(  # type: ignore[call-overload]
+        f"{kind}Document",
+        __base__=_Document,
+        kind=(Literal[kind], ...),  # type: ignore[valid-type]
+        spec=(spec_model, ...),
+    )
+    _MODELS[kind] = model
+    return model
 
 
-class ContainerDocument(_Document):
-    kind: Literal["Container"]
-    spec: ContainerSpecModel
+def spec_fields(spec_model: type[BaseModel]) -> tuple[str, ...]:
+    return tuple(spec_model.model_fields)
 
-
-DOCUMENT_MODELS: dict[str, type[_Document]] = {
-    "File": FileDocument,
-    "VectorStore": VectorStoreDocument,
-    "VectorStoreFileBatch": VectorStoreFileBatchDocument,
-    "Container": ContainerDocument,
-}
-AnyDocument = Annotated[
-    FileDocument | VectorStoreDocument | VectorStoreFileBatchDocument | ContainerDocument,
-    Field(discriminator="kind"),
-]
-SPEC_FIELDS: dict[str, tuple[str, ...]] = {
-    kind: tuple(model.model_fields["spec"].annotation.model_fields)  # type: ignore[union-attr]
-    for kind, model in DOCUMENT_MODELS.items()
-}

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from ocigen_iac.errors import Diagnostic
 from ocigen_iac.manifest.diagnose import diagnostics_from, locate
 from ocigen_iac.manifest.interpolate import InterpolationError, did_you_mean, interpolate
-from ocigen_iac.manifest.models import API_VERSION, DOCUMENT_MODELS, KINDS
+from ocigen_iac.manifest.models import API_VERSION, document_model
 from ocigen_iac.manifest.yaml_positions import Document, Pos, PosDict, PosList
 
 MAX_NODES = 200_000  # guards against alias bombs ("billion laughs")
@@ -149,11 +149,14 @@ def parse_document(
                 f"this version of ocigen-iac reads apiVersion: {API_VERSION}",
             )
         )
+    from ocigen_iac.resources import registry
+
+    KINDS = registry.document_kind_names()
     kind = data.get("kind")
     if "kind" not in data:
         problems.append(Diagnostic(file, line, col, f"{where} has no kind", f"add kind: one of {', '.join(KINDS)}"))
         return None, problems
-    if not isinstance(kind, str) or kind not in DOCUMENT_MODELS:
+    if not isinstance(kind, str) or kind not in KINDS:
         hint = did_you_mean(str(kind), [*KINDS, *(k.lower() for k in KINDS)])
         if hint and str(kind).lower() in {k.lower() for k in KINDS}:
             proper = next(k for k in KINDS if k.lower() == str(kind).lower())
@@ -176,7 +179,9 @@ def parse_document(
     name = meta.get("name") if isinstance(meta, dict) else None
     name_only = NameOnly(kind, name) if isinstance(name, str) else None
 
-    model_cls: type[BaseModel] = DOCUMENT_MODELS[kind]
+    doc_kind = registry.document_kind(kind)
+    assert doc_kind is not None
+    model_cls: type[BaseModel] = document_model(kind, doc_kind.spec_model)
     interp = _Interp(data, variables, environ, file)
     try:
         plain = {k: _plain(v, interp if k == "spec" else None, (k,), [MAX_NODES]) for k, v in data.items()}

@@ -194,9 +194,11 @@ def _walk_files(base: str, recursive: bool, want_hidden: bool) -> Iterator[tuple
 
 
 def expand_glob(
-    conf: Confinement, base_dir: Path, pattern: str, exclude: list[str], max_matches: int = 100_000
+    conf: Confinement, base_dir: Path, pattern: str, exclude: list[str], max_matches: int = 100_000,
+    *, allow_empty: bool = False,
 ) -> list[GlobMember]:
-    """Expand `pattern` (relative to `base_dir`); raise PathProblem when nothing remains."""
+    """Expand `pattern` (relative to `base_dir`); raise PathProblem when nothing remains, unless
+    `allow_empty` (a folder that was emptied on purpose)."""
     if "\\" in pattern:
         raise PathProblem(f"glob {pattern!r} contains a backslash", "use '/' as the path separator")
     if pattern.startswith(("/", "~")) and not conf.allow_outside:
@@ -210,6 +212,8 @@ def expand_glob(
     glob_base = Path(os.path.normpath(base_dir / fixed)) if fixed else base_dir
     conf.check(glob_base, fixed or ".")
     if not glob_base.is_dir():
+        if allow_empty:
+            return []
         raise PathProblem(
             f"glob {pattern!r} matched no files: directory {conf.display(glob_base)!r} does not exist",
             "check the directory part of the glob; it is relative to the manifest file's directory",
@@ -234,7 +238,7 @@ def expand_glob(
         matches.append(GlobMember(key, full))
         if len(matches) > max_matches:
             raise PathProblem(f"glob {pattern!r} matched more than {max_matches} files")
-    if not matches:
+    if not matches and not allow_empty:
         if excluded:
             raise PathProblem(
                 f"glob {pattern!r} matched {excluded} file(s) but 'exclude' removed all of them",
@@ -242,7 +246,8 @@ def expand_glob(
             )
         raise PathProblem(
             f"glob {pattern!r} matched no files in {conf.display(glob_base)!r}",
-            "check the pattern ('**' matches any number of directories); hidden files are skipped",
+            "check the pattern ('**' matches any number of directories; hidden files are skipped), "
+            "or set allow_empty: true if the folder may be empty",
         )
     matches.sort(key=lambda m: m.key)
     return matches

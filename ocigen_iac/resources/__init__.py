@@ -1,16 +1,13 @@
-"""One module per kind of resource, behind the small protocol in base.py."""
+"""Kinds: one module per kind, each registering itself with the registry.
+
+The generic layers import only this package: `registry` to iterate kinds, and the protocol
+types (`DocumentKind`, `ResourceType`, `Instance`, `CreateOutcome`). Importing it registers the
+built-in kinds (their modules call `registry.register` at import).
+"""
 
 from __future__ import annotations
 
-from ocigen_iac.resources.base import Instance, LiveView, ResourceKind
-from ocigen_iac.resources.containers import ContainerFileKind, ContainerKind
-from ocigen_iac.resources.files import FileKind
-from ocigen_iac.resources.vector_store_files import VectorStoreFileKind
-from ocigen_iac.resources.vector_stores import VectorStoreKind
+from ocigen_iac.resources import containers, files, registry, vector_store_files, vector_stores  # noqa: F401
+from ocigen_iac.resources.base import CreateOutcome, DocumentKind, Instance, ResourceType
 
-KINDS: dict[str, ResourceKind] = {
-    k.kind: k
-    for k in (FileKind(), VectorStoreKind(), ContainerKind(), VectorStoreFileKind(), ContainerFileKind())
-}
-
-__all__ = ["KINDS", "Instance", "LiveView", "ResourceKind"]
+__all__ = ["CreateOutcome", "DocumentKind", "Instance", "ResourceType", "registry"]

@@ -12,6 +12,7 @@ Local layout under `state.path` (default `.ocigen/state/`):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,7 +33,7 @@ class StateBackend(Protocol):
     def lock_info(self) -> LockInfo | None: ...
     def read_snapshot(self) -> State | None: ...
     def write_snapshot(self, state: State) -> None: ...
-    def journal_append(self, records: list[dict[str, Any]], state: State) -> None: ...
+    def journal_append(self, records: list[dict[str, Any]], snapshot: Callable[[], dict[str, Any]]) -> None: ...
     def journal_read(self) -> list[dict[str, Any]]: ...
     def journal_clear(self) -> None: ...
     def close(self) -> None: ...
@@ -77,8 +78,9 @@ class LocalBackend:
         atomic_write(self.snapshot_path, dump_json(state.to_dict()), backup=True)
 
     # journal
-    def journal_append(self, records: list[dict[str, Any]], state: State) -> None:
-        """Make `records` durable. `state` (already updated) is for backends that push snapshots."""
+    def journal_append(self, records: list[dict[str, Any]], snapshot: Callable[[], dict[str, Any]]) -> None:
+        """Make `records` durable. `snapshot()` (the state with them applied, as a dict) is for
+        backends that push whole snapshots."""
         self._journal.append(records)
 
     def journal_read(self) -> list[dict[str, Any]]:

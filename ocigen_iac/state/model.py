@@ -1,9 +1,18 @@
 """The state model: plain, JSON-serialisable records of what ocigen-iac manages.
 
-A `State` maps each address to a `ResourceState` (live id, what was last applied, a snapshot of
-the live fields we watch for drift) and holds pending create `Intent`s. `lineage` identifies one
-state's history; `serial` increases only when something actually changed. Secrets never enter
-here: no API keys, no file contents, only ids, hashes and the attributes we manage.
+A `State` maps each address (its string form, see `ocigen_iac.addresses`) to a `ResourceState`:
+the live id, what was last applied, a snapshot of the live fields watched for drift, and the ids
+of the objects it was made against (`dep_ids`: an attachment records which File id it attached).
+Beside them:
+
+* `deposed`   old objects left over from a create-before-destroy replacement, still to delete
+              (data, not address suffixes); each remembers the address it belonged to;
+* `intents`   pending creates, recorded before the request is sent, so a crash or a lost
+              response leads to adoption instead of a duplicate;
+* `released`  ids removed from management with `state rm`: never adopted again automatically.
+
+`lineage` identifies one state's history; `serial` increases only when something changed.
+Secrets never enter here: no API keys, no file contents, only ids, hashes and managed attributes.
 """
 
 from __future__ import annotations
@@ -13,18 +22,19 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-STATE_FORMAT_VERSION = 1
+STATE_FORMAT_VERSION = 2
+_DEPOSED_MARK = "#deposed-"  # how format 1 spelled deposed objects (read for migration only)
 
 
 @dataclass
 class ResourceState:
-    kind: str  # file | vector_store | vector_store_file | container | container_file
-    id: str  # live id (for vector_store_file: the file id)
+    kind: str  # the resource type (a registered kind's `type`)
+    id: str  # live id
     attrs: dict[str, Any] = field(default_factory=dict)  # last applied desired attributes
     live: dict[str, Any] = field(default_factory=dict)  # last seen live projection (drift baseline)
-    parent_id: str | None = None  # store id / container id for children
-    deps: list[str] = field(default_factory=list)  # addresses this depends on
-    status: str | None = None  # readiness (vector_store_file: completed | failed | in_progress)
+    parent_id: str | None = None  # the parent's live id, for children (store id, container id)
+    dep_ids: dict[str, str] = field(default_factory=dict)  # dependency address -> its id when made
+    status: str | None = None  # readiness (attachments: completed | failed | in_progress)
     last_error: dict[str, Any] | None = None
     created_at: float | None = None
 
@@ -39,6 +49,25 @@ class ResourceState:
 
 
 _RESOURCE_FIELDS = frozenset(ResourceState.__dataclass_fields__)
+
+
+@dataclass
+class Deposed:
+    """An old object replaced by a newer one at `address`, waiting to be deleted."""
+
+    address: str
+    resource: ResourceState
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.address, self.resource.id)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"address": self.address, "resource": self.resource.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Deposed:
+        return cls(data["address"], ResourceState.from_dict(data["resource"]))
 
 
 @dataclass
@@ -64,7 +93,9 @@ class State:
     serial: int = 0
     env: str = "default"
     resources: dict[str, ResourceState] = field(default_factory=dict)
+    deposed: list[Deposed] = field(default_factory=list)
     intents: dict[str, Intent] = field(default_factory=dict)
+    released: dict[str, str] = field(default_factory=dict)  # id -> the address it had
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,13 +104,17 @@ class State:
             "serial": self.serial,
             "env": self.env,
             "resources": {a: r.to_dict() for a, r in sorted(self.resources.items())},
+            "deposed": [d.to_dict() for d in self.deposed],
             "intents": {a: i.to_dict() for a, i in sorted(self.intents.items())},
+            "released": dict(sorted(self.released.items())),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> State:
         version = data.get("format_version")
-        if version != STATE_FORMAT_VERSION:
+        if version == 1:
+            data = _migrate_v1(data)
+        elif version != STATE_FORMAT_VERSION:
             from ocigen_iac.errors import StateError
 
             raise StateError(
@@ -91,24 +126,62 @@ class State:
             serial=int(data["serial"]),
             env=data.get("env", "default"),
             resources={a: ResourceState.from_dict(r) for a, r in data.get("resources", {}).items()},
+            deposed=[Deposed.from_dict(d) for d in data.get("deposed", [])],
             intents={a: Intent.from_dict(i) for a, i in data.get("intents", {}).items()},
+            released=dict(data.get("released", {})),
         )
 
+    # --- the journal's operations (one place; SyncState writes them, replay reads them) ------
     def apply_record(self, record: dict[str, Any]) -> None:
-        """Apply one journal record (see state/journal.py) to this state."""
+        """Apply one journal record. Replays must be idempotent: a crash between writing a
+        snapshot and clearing the journal replays records the snapshot already holds."""
         op = record["op"]
         address = record.get("address", "")
         if op == "put":
             self.resources[address] = ResourceState.from_dict(record["resource"])
         elif op == "remove":
             self.resources.pop(address, None)
+        elif op == "move":
+            moved = self.resources.get(address)
+            if moved is not None and record.get("id") in (None, moved.id):
+                self.resources[record["to"]] = self.resources.pop(address)
+            for d in self.deposed:
+                if d.address == address:
+                    d.address = record["to"]
+            if address in self.intents:
+                intent = self.intents.pop(address)
+                intent.address = record["to"]
+                self.intents[record["to"]] = intent
+        elif op == "depose":
+            current = self.resources.get(address)
+            if current is not None and current.id == record["id"]:
+                del self.resources[address]
+                if not any(d.key == (address, current.id) for d in self.deposed):
+                    self.deposed.append(Deposed(address, current))
+        elif op == "remove_deposed":
+            self.deposed = [d for d in self.deposed if d.key != (address, record["id"])]
         elif op == "intent":
             self.intents[address] = Intent.from_dict(record["intent"])
         elif op == "clear_intent":
             self.intents.pop(address, None)
-        elif op == "move":
-            # Replays must be idempotent: a crash between writing a snapshot and clearing the journal
-            # replays records the snapshot already holds. Move only the object the record moved.
-            moved = self.resources.get(address)
-            if moved is not None and record.get("id") in (None, moved.id):
-                self.resources[record["to"]] = self.resources.pop(address)
+        elif op == "release":
+            self.released[record["id"]] = address
+        else:
+            raise ValueError(f"unknown state journal operation {op!r}")
+
+    def deposed_of(self, address: str) -> list[Deposed]:
+        return [d for d in self.deposed if d.address == address]
+
+
+def _migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """Format 1 kept deposed objects as `ADDRESS#deposed-ID` entries and dependencies as a list."""
+    resources: dict[str, Any] = {}
+    deposed: list[dict[str, Any]] = []
+    for address, record in data.get("resources", {}).items():
+        record = {k: v for k, v in record.items() if k != "deps"}
+        if _DEPOSED_MARK in address:
+            deposed.append({"address": address.split(_DEPOSED_MARK, 1)[0], "resource": record})
+        else:
+            resources[address] = record
+    return {**data, "format_version": STATE_FORMAT_VERSION, "resources": resources, "deposed": deposed,
+            "released": {}}

@@ -53,6 +53,7 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ocigen_iac.errors import LockHeld, StateError
@@ -60,6 +61,7 @@ from ocigen_iac.settings import AuthSettings, Settings
 from ocigen_iac.state.files import Journal, atomic_write, dump_json
 from ocigen_iac.state.lock import LockInfo, lock_held_error
 from ocigen_iac.state.model import State
+from ocigen_iac.state.sync import replay
 
 if TYPE_CHECKING:
     from ocigen_iac.state.backend import StateBackend
@@ -131,7 +133,7 @@ class OciBackend:
         # local journal / pushes
         self._journal_started = False  # a `_base` marker has been written since the last reset
         self._journal_owned = False  # this process read or wrote the local journal (may reset it)
-        self._dirty: State | None = None  # the state whose latest records are not pushed yet
+        self._dirty: Callable[[], dict[str, Any]] | None = None  # snapshot of records not pushed yet
         self._last_push = time.monotonic()
         self._conflict: StateError | None = None
         # lock
@@ -332,16 +334,15 @@ class OciBackend:
             ) from exc
 
     def write_snapshot(self, state: State) -> None:
-        self._push(state, in_progress=False)
+        self._push(state.to_dict(), in_progress=False)
 
-    def _push(self, state: State, *, in_progress: bool) -> None:
+    def _push(self, data: dict[str, Any], *, in_progress: bool) -> None:
         if self._conflict is not None:
             raise self._conflict
         if not self._read_done:
             self.read_snapshot()
-        data = state.to_dict()
         if in_progress:  # mid-run: newer than what the run started from (saved plans go stale)
-            data["serial"] = state.serial + 1
+            data = {**data, "serial": int(data["serial"]) + 1}
         payload = dump_json(data)
         sha = _sha(payload)
         if sha != self._remote_sha:
@@ -390,7 +391,7 @@ class OciBackend:
         )
 
     # -- journal ------------------------------------------------------------------------------
-    def journal_append(self, records: list[dict[str, Any]], state: State) -> None:
+    def journal_append(self, records: list[dict[str, Any]], snapshot: Callable[[], dict[str, Any]]) -> None:
         """Make `records` durable locally now; push the snapshot when the push interval has passed."""
         if not self._read_done:
             self.read_snapshot()
@@ -398,11 +399,11 @@ class OciBackend:
             records = [{"op": "_base", "sha256": self._remote_sha}, *records]
             self._journal_started = self._journal_owned = True
         self._journal.append(records)
-        self._dirty = state
+        self._dirty = snapshot
         if self._conflict is not None:
             raise self._conflict
         if time.monotonic() - self._last_push >= self.push_interval_s:
-            self._push(state, in_progress=True)
+            self._push(snapshot(), in_progress=True)
 
     def journal_read(self) -> list[dict[str, Any]]:
         """Records of a crashed run on this machine that extend the remote snapshot just read."""
@@ -437,7 +438,7 @@ class OciBackend:
     def journal_clear(self) -> None:
         """End of a run: push anything not yet remote, then drop the local journal."""
         if self._dirty is not None:
-            self._push(self._dirty, in_progress=False)
+            self._push(self._dirty(), in_progress=False)
         self._journal.clear()
         self._journal_started = False
 
@@ -468,8 +469,7 @@ def migrate_local_state(settings: Settings, *, force: bool = False, lock_timeout
                              "nothing to migrate")
         if state is None:
             state = State(env=settings.env)
-        for record in records:  # a crashed local run's journal is part of the local state
-            state.apply_record(record)
+        replay(state, records)  # a crashed local run's journal is part of the local state
         if records:
             state.serial += 1
         state.env = settings.env

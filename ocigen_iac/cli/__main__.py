@@ -1,0 +1,3 @@
+from ocigen_iac.cli import main
+
+main()

@@ -1,0 +1,150 @@
+"""What every command shares: flag definitions, error handling, loading settings and manifests,
+rendering, and the approval prompt. Commands hold no engine logic."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ocigen_iac.errors import OcigenError
+
+if TYPE_CHECKING:
+    from ocigen_iac.engine.plan import Plan
+    from ocigen_iac.engine.runner import RunOptions
+    from ocigen_iac.manifest.desired import DesiredSet
+    from ocigen_iac.settings import Settings
+
+# --- shared options ---------------------------------------------------------------------------
+ManifestsArg = Annotated[Path, typer.Argument(help="Directory of manifests (*.yaml, recursively).")]
+EnvOpt = Annotated[str | None, typer.Option(
+    "--env", "-e", metavar="NAME", help="Environment from ocigen.yaml (own vars and state).", envvar="OCIGEN_ENV")]
+LocalOpt = Annotated[bool, typer.Option(
+    "--local", help="Target the embedded emulator (.ocigen/local/); no credentials.")]
+RootOpt = Annotated[Path | None, typer.Option(
+    "--root", "-C", help="Project root (where ocigen.yaml lives). Default: the nearest folder holding ocigen.yaml "
+    "above the manifests (or the working directory), else the working directory.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Log every HTTP request (secrets redacted) to stderr.")]
+ParallelismOpt = Annotated[int, typer.Option(
+    "--parallelism", metavar="N", min=1, max=64, help="Concurrent operations.")]
+RpsOpt = Annotated[float | None, typer.Option("--rps", metavar="N", help="Cap on requests per second.")]
+LockTimeoutOpt = Annotated[str, typer.Option(
+    "--lock-timeout", metavar="DURATION", help="Wait this long for the state lock (e.g. 30s, 5m, 1h30m).")]
+TargetOpt = Annotated[list[str] | None, typer.Option(
+    "--target", metavar="ADDR", help="Limit to this address and what it needs (repeatable).")]
+ExcludeOpt = Annotated[list[str] | None, typer.Option(
+    "--exclude", metavar="ADDR", help="Leave out this address and what depends on it (repeatable).")]
+ReplaceOpt = Annotated[list[str] | None, typer.Option(
+    "--replace", metavar="ADDR", help="Force replacement of this address (repeatable).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+NoColorOpt = Annotated[bool, typer.Option("-no-color", "--no-color", help="No colours in the output.")]
+
+DEFAULT_PARALLELISM = 8
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def guarded(fn: Any) -> Any:
+    """Turn OcigenError into a clean message + exit code; never show a traceback for user errors."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except OcigenError as exc:
+            typer.echo(error_text(str(exc)), err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("\nInterrupted.", err=True)
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug: say so briefly; OCIGEN_TRACEBACK shows the traceback
+            if os.environ.get("OCIGEN_TRACEBACK"):
+                raise
+            typer.echo(f"internal error: {exc.__class__.__name__}: {exc}\n"
+                       "This is a bug in ocigen-iac; set OCIGEN_TRACEBACK=1 to see where.", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def error_text(text: str) -> str:
+    return f"Error: {text}" if not text.startswith(("Error", "error", "\n")) and ": error:" not in text else text
+
+
+def duration(text: str, flag: str = "--lock-timeout") -> float:
+    from ocigen_iac.config import parse_duration
+
+    try:
+        return parse_duration(text, allow_zero=True)
+    except ValueError as exc:
+        fail(f"Error: {flag} {exc}")
+        raise AssertionError from None
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` that holds ocigen.yaml, else the working directory."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / "ocigen.yaml").is_file():
+            return folder
+    return Path.cwd().resolve()
+
+
+def load(root: Path | None, env: str | None, local: bool, manifests: Path | None
+         ) -> tuple[Settings, DesiredSet | None]:
+    from ocigen_iac.config import load_settings
+
+    if root is None:
+        start = manifests if manifests is not None and manifests.is_dir() else Path.cwd()
+        root = find_root(start)
+    settings = load_settings(root.resolve(), env, local=local)
+    if manifests is None:
+        return settings, None
+    from ocigen_iac.manifest import load_desired
+
+    mdir = manifests if manifests.is_absolute() else (Path.cwd() / manifests)
+    return settings, load_desired(settings, mdir)
+
+
+def options(parallelism: int = DEFAULT_PARALLELISM, rps: float | None = None, lock_timeout: str = "0s",
+            debug: bool = False, targets: list[str] | None = None, replace: list[str] | None = None,
+            excludes: list[str] | None = None) -> RunOptions:
+    from ocigen_iac.engine.runner import RunOptions, stderr_debug
+
+    return RunOptions(parallelism=parallelism, rps=rps, lock_timeout_s=duration(lock_timeout),
+                      debug_log=stderr_debug if debug else None, targets=list(targets or []),
+                      replace=list(replace or []), excludes=list(excludes or []))
+
+
+def use_color(no_color: bool = False) -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and not no_color
+
+
+def render(plan: Plan, fmt: str, *, color: bool = False) -> str:
+    from ocigen_iac.engine.render import render_json, render_markdown, render_text
+
+    if fmt == "json":
+        return render_json(plan)
+    if fmt == "markdown":
+        return render_markdown(plan)
+    return render_text(plan, color=color)
+
+
+def mode_of(destroy: bool, refresh_only: bool) -> str:
+    if destroy and refresh_only:
+        fail("Error: --destroy and --refresh-only cannot be combined")
+    return "destroy" if destroy else "refresh-only" if refresh_only else "normal"
+
+
+def echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str))

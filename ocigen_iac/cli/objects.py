@@ -1,0 +1,64 @@
+"""`import ADDR ID` and `output`: bring objects under management, print their ids."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ocigen_iac.cli._app import app
+from ocigen_iac.cli._common import EnvOpt, JsonOpt, LocalOpt, LockTimeoutOpt, RootOpt, fail, guarded, load, options
+
+
+@app.command("import", short_help="Bring an existing object under management.")
+@guarded
+def import_(
+    address: Annotated[str, typer.Argument(help="Address from the manifests, e.g. vector_store.support-kb")],
+    object_id: Annotated[str, typer.Argument(metavar="ID", help="Live id, e.g. vs_abc123")],
+    manifests: Annotated[Path, typer.Option("--manifests", "-m", help="Manifests directory.")] = Path("manifests"),
+    env: EnvOpt = None,
+    local: LocalOpt = False,
+    root: RootOpt = None,
+    lock_timeout: LockTimeoutOpt = "0s",
+) -> None:
+    """Bring an existing object under management without changing it."""
+    from ocigen_iac.engine.commands import import_object
+
+    settings, desired = load(root, env, local, manifests)
+    assert desired is not None
+    typer.echo(import_object(settings, desired, address, object_id, options(lock_timeout=lock_timeout)))
+
+
+@app.command(short_help="Print the live ids an application needs.")
+@guarded
+def output(
+    name: Annotated[str | None, typer.Argument(metavar="[ADDR]", help="One address only.")] = None,
+    env: EnvOpt = None,
+    local: LocalOpt = False,
+    root: RootOpt = None,
+    json_out: JsonOpt = False,
+    raw: Annotated[bool, typer.Option("--raw", help="With ADDR: print only its id (for scripts).")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="text | json | env")] = "text",
+) -> None:
+    """Print the live ids an application needs (vector store ids, file ids, container ids)."""
+    from ocigen_iac.engine.commands import outputs, render_outputs
+
+    settings, _ = load(root, env, local, None)
+    data = outputs(settings)
+    if name is not None:
+        if name not in data:
+            fail(f"Error: no output for {name!r}" + (f"; known: {', '.join(sorted(data)[:10])}" if data else
+                                                    "; state is empty (add --local for the local emulator)"))
+        data = {name: data[name]}
+        if raw:
+            typer.echo(data[name]["id"])
+            return
+    elif raw:
+        fail("Error: --raw needs an address: `ocigen-iac output ADDR --raw`")
+    if json_out:
+        fmt = "json"
+    if fmt not in ("text", "json", "env"):
+        fail(f"Error: --format {fmt!r}: use text, json or env")
+    typer.echo(render_outputs(data, fmt, local=local) if fmt != "json" else json.dumps(data, indent=2))

@@ -1,0 +1,77 @@
+"""`ocigen-iac plan`: refresh, then show what apply would change (reads only; writes no state)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ocigen_iac.cli._app import app
+from ocigen_iac.cli._common import (
+    DEFAULT_PARALLELISM,
+    DebugOpt,
+    EnvOpt,
+    ExcludeOpt,
+    JsonOpt,
+    LocalOpt,
+    LockTimeoutOpt,
+    ManifestsArg,
+    NoColorOpt,
+    ParallelismOpt,
+    ReplaceOpt,
+    RootOpt,
+    RpsOpt,
+    TargetOpt,
+    fail,
+    guarded,
+    load,
+    mode_of,
+    options,
+    render,
+    use_color,
+)
+
+
+@app.command(short_help="Show what apply would change (reads only).")
+@guarded
+def plan(
+    manifests: ManifestsArg = Path("manifests"),
+    env: EnvOpt = None,
+    local: LocalOpt = False,
+    root: RootOpt = None,
+    out: Annotated[Path | None, typer.Option(
+        "-out", "--out", metavar="FILE", help="Save the plan to FILE for `apply FILE`.")] = None,
+    json_out: JsonOpt = False,
+    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="text | json | markdown")] = "text",
+    detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode",
+                                                    help="Exit 0 no changes, 1 error, 2 changes.")] = False,
+    destroy: Annotated[bool, typer.Option("--destroy", help="Plan to destroy everything in state.")] = False,
+    refresh_only: Annotated[bool, typer.Option("--refresh-only", help="Only show drift to record in state.")] = False,
+    target: TargetOpt = None,
+    exclude: ExcludeOpt = None,
+    replace: ReplaceOpt = None,
+    parallelism: ParallelismOpt = DEFAULT_PARALLELISM,
+    rps: RpsOpt = None,
+    lock_timeout: LockTimeoutOpt = "0s",
+    no_color: NoColorOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Refresh the live service, then show what apply would change. Never writes state."""
+    from ocigen_iac.engine.runner import run_plan, save_plan
+
+    fmt = "json" if json_out else fmt
+    if fmt not in ("text", "json", "markdown"):
+        fail(f"Error: --format {fmt!r}: use text, json or markdown")
+    mode = mode_of(destroy, refresh_only)
+    settings, desired = load(root, env, local, manifests)
+    assert desired is not None
+    opts = options(parallelism, rps, lock_timeout, debug, target, replace, exclude)
+    result = run_plan(settings, desired, opts, mode=mode, manifests_dir=str(manifests))
+    typer.echo(render(result, fmt, color=use_color(no_color)))
+    if out is not None:
+        save_plan(out, result)
+        if fmt == "text":
+            typer.echo(f"\nSaved the plan to: {out}\nTo perform exactly these actions, run: ocigen-iac apply {out}")
+    if detailed_exitcode and result.has_changes:
+        raise typer.Exit(2)
