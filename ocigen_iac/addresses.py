@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,17 +26,33 @@ class AddressError(ValueError):
     """An address that does not parse; the message says what was expected."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Address:
     prefix: str  # the document kind's address prefix: file, vector_store, container, ...
     name: str  # metadata.name
     key: str | None = None  # instance key of a glob member: file.faq["intro.md"]
     field: str | None = None  # for a child: the spec field that declares it ("files")
     member: Address | str | None = None  # for a child: the referenced object, or "path:rel/path"
+    _text: str = dataclasses.field(default="", init=False, repr=False)
 
-    # --- display and parsing ----------------------------------------------------------------
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_text", _render(self))
+
+    # --- display, parsing, identity -----------------------------------------------------------
     def __str__(self) -> str:
-        return _render(self)
+        return self._text
+
+    # An address equals its display form, so state (keyed by strings) and the typed world meet
+    # without conversions: `resources["file.handbook"]` finds Address("file", "handbook").
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Address):
+            return self._text == other._text
+        if isinstance(other, str):
+            return self._text == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._text)
 
     def __repr__(self) -> str:
         return f"Address({str(self)!r})"

@@ -111,7 +111,10 @@ class _Builder:
             if rs is None:
                 continue
             for dep, oid in self.kind(c).pointed_ids(rs).items():
-                out[(self.renames.get(dep, dep), oid)].update(keys_of(c))
+                dep = self.renames.get(dep, dep)
+                if c.reason == ReasonCode.PARENT_DELETED and dep == str(c.parent):
+                    continue  # it goes away with its parent, after it: it cannot also go first
+                out[(dep, oid)].update(keys_of(c))
         return out
 
     def needs_new(self, c: Change) -> set[Key]:

@@ -209,12 +209,16 @@ class _Planner:
                     return change(action, ReasonCode.DEPENDENCY_REPLACED, detail, attrs=diffs, before=current), drift
 
         replace = Action.REPLACE if kind.can_coexist(inst, rs, False) else Action.REPLACE_DESTROY_FIRST
+        forcing = [d for d in diffs if d.forces_replacement]
+        renewed = [d for d in inst.deps if d != inst.parent and self.current_id(d) == _NEW]
+        if renewed and forcing and not ignore_all:  # a copy of a dependency that changed with it
+            return change(replace, ReasonCode.DEPENDENCY_REPLACED, f"{renewed[0]} is replaced", attrs=diffs,
+                          before=current), drift
         failure = kind.failure(live)
         if failure:
             return change(replace, ReasonCode.INGESTION_FAILED, failure, attrs=diffs, before=current), drift
         if forced:
             return change(replace, ReasonCode.REPLACE_REQUESTED, "--replace", attrs=diffs, before=current), drift
-        forcing = [d for d in diffs if d.forces_replacement]
         if forcing:
             sha = next((d for d in forcing if d.path == "sha256"), None)
             if sha is not None:
@@ -304,6 +308,8 @@ class _Planner:
                         not any(a.within(t) for a in self.req.instances):
                     raise PlanError(f"--target {t}: no such resource (see `ocigen-iac state list` or the manifests)")
             keep = {k for k, c in changes.items() if any(c.address.within(t) for t in self.req.targets)}
+            targeted = {changes[k].address for k in keep}
+            keep |= {k for k, c in changes.items() if c.parent in targeted}  # children declared elsewhere
             frontier = list(keep)
             while frontier:
                 k = frontier.pop()
@@ -313,11 +319,11 @@ class _Planner:
                         frontier.append(extra)
             changes = {k: c for k, c in changes.items() if k in keep}
             if destroy:
-                targeted = [c for c in changes.values() if any(c.address.within(t) for t in self.req.targets)]
+                chosen = [c for c in changes.values() if any(c.address.within(t) for t in self.req.targets)]
                 for c in changes.values():
-                    if c in targeted or not c.reasons or c.reason != ReasonCode.DESTROY_MODE:
+                    if c in chosen or not c.reasons or c.reason != ReasonCode.DESTROY_MODE:
                         continue
-                    cause = next((t for t in targeted if self._depends_on(c, t)), None)
+                    cause = next((t for t in chosen if self._depends_on(c, t)), None)
                     if cause is not None:
                         c.reasons = [Reason(ReasonCode.DEPENDENCY_DELETED, f"{cause.address} is destroyed")]
         if self.req.excludes:
@@ -369,7 +375,6 @@ class _Planner:
             for rk, rs in self.records_pointing_at(c.address, c.id):
                 if self.change_for_record(rk, rs, changes) is not None:
                     out.add(rk)
-        out |= {k for k, other in changes.items() if other.parent == c.address and k != key}  # children come along
         return out
 
     def keep_safe_deletes(self, changes: dict[str, Change]) -> dict[str, Change]:

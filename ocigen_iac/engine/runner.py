@@ -67,7 +67,7 @@ class RunOptions:
 def settings_digest(settings: Settings) -> str:
     material = {"env": settings.env, "project": settings.project, "compartment": settings.compartment,
                 "inference": settings.inference_base if not settings.local else "local",
-                "vector_store": settings.vector_store_base if not settings.local else "local",
+                "management": settings.vector_store_base if not settings.local else "local",
                 "vars": settings.vars, "owner": settings.owner}
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
@@ -383,6 +383,9 @@ def check_saved_plan(saved: Plan, sync: SyncState, settings: Settings) -> None:
     state = sync.state
     if saved.env != settings.env:
         raise StateError(f"Saved plan is for environment {saved.env!r}, not {settings.env!r}.")
+    if state.serial == 0 and not state.resources and not state.deposed and not state.intents \
+            and saved.serial == 0 and saved.lineage:
+        state.lineage = saved.lineage  # a first plan of a new environment: its state begins with that plan
     if saved.lineage not in (None, state.lineage):
         raise StateError("Saved plan does not match the given state: it was made against a different state "
                          f"(lineage {saved.lineage}, current {state.lineage}). Run plan again.")

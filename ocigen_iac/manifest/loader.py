@@ -127,21 +127,11 @@ def load_desired(settings: Settings, manifests_dir: Path, *, environ: Mapping[st
 
 def summarize(desired: DesiredSet) -> str:
     """One line for `validate`: 'Found 3 manifest files: 3 File (12 files after glob expansion), ...'."""
+    from ocigen_iac.resources import registry
+
     n_files = len(desired.manifest_digests)
-    parts: list[str] = []
-    for kind in ("File", "VectorStore", "VectorStoreFileBatch", "Container"):
-        resources = desired.of_kind(kind)  # type: ignore[arg-type]
-        if not resources:
-            continue
-        docs = len({r.name for r in resources})
-        text = f"{docs} {kind}"
-        if kind == "File" and len(resources) != docs:
-            text += f" ({len(resources)} files after glob expansion)"
-        if kind == "Container":
-            n = sum(len(r.spec.files) for r in resources)  # type: ignore[union-attr]
-            if n:
-                text += f" ({n} container file{'s' if n != 1 else ''})"
-        parts.append(text)
+    parts = [kind.summarize(resources) for kind in registry.document_kinds()
+             if (resources := desired.of_kind(kind.kind))]
     files = f"{n_files} manifest file{'s' if n_files != 1 else ''}"
     if not parts:
         return f"Found {files} and no resources."

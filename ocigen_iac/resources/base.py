@@ -69,7 +69,7 @@ class DocumentKind:
     spec_model: ClassVar[type[BaseModel]]
     references: ClassVar[tuple[str, ...]] = ()  # document kinds this one may reference (resolve order)
     produces: ClassVar[tuple[str, ...]] = ()  # resource types its instances have (refresh lists them)
-    summary_noun: ClassVar[str] = ""  # for `validate`'s summary of expanded instances, e.g. "files"
+    rank: ClassVar[int] = 100  # listing order among kinds (summaries, schema); references still come first
 
     @property
     def article(self) -> str:

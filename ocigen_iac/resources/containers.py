@@ -101,6 +101,7 @@ class ContainerDocument(DocumentKind):
     prefix: ClassVar[str] = "container"
     spec_model = ContainerSpecModel
     produces: ClassVar[tuple[str, ...]] = ("container", "container_file")
+    rank: ClassVar[int] = 30
     references: ClassVar[tuple[str, ...]] = ("File",)
 
     def resolve(self, doc: ParsedDoc, r: Resolver) -> None:
@@ -128,7 +129,7 @@ class ContainerDocument(DocumentKind):
                                            filename=entry.filename or path.name)]
             for item in items:
                 if item.member in seen:
-                    r.error(doc, pos, f"container {doc.name!r} lists {item.member} twice "
+                    r.error(doc, pos, f"container {doc.name!r} lists {str(item.member)!r} twice "
                                       f"(also spec.files[{seen[item.member]}])", "remove the duplicate entry")
                     continue
                 seen[item.member] = i

@@ -82,6 +82,7 @@ class FileDocument(DocumentKind):
     prefix: ClassVar[str] = "file"
     spec_model = FileSpecModel
     produces: ClassVar[tuple[str, ...]] = ("file",)
+    rank: ClassVar[int] = 0
 
     def resolve(self, doc: ParsedDoc, r: Resolver) -> None:
         from ocigen_iac.manifest.resolve import dump

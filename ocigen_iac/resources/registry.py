@@ -44,7 +44,7 @@ def document_kinds() -> list[DocumentKind]:
                 visit(target, (*path, kind.kind))
         done[kind.kind] = kind
 
-    for kind in _DOCUMENTS.values():
+    for kind in sorted(_DOCUMENTS.values(), key=lambda k: k.rank):
         visit(kind, ())
     return list(done.values())
 

@@ -159,6 +159,7 @@ class VectorStoreFileBatchDocument(DocumentKind):
     prefix: ClassVar[str] = "vector_store_file_batch"
     spec_model = VectorStoreFileBatchSpecModel
     produces: ClassVar[tuple[str, ...]] = ("vector_store_file",)
+    rank: ClassVar[int] = 20
     references: ClassVar[tuple[str, ...]] = ("File", "VectorStore")
 
     def resolve(self, doc: ParsedDoc, r: Resolver) -> None:

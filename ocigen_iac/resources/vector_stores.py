@@ -76,6 +76,7 @@ class VectorStoreDocument(DocumentKind):
     prefix: ClassVar[str] = "vector_store"
     spec_model = VectorStoreSpecModel
     produces: ClassVar[tuple[str, ...]] = ("vector_store", "vector_store_file")
+    rank: ClassVar[int] = 10
     references: ClassVar[tuple[str, ...]] = ("File",)
 
     def resolve(self, doc: ParsedDoc, r: Resolver) -> None:
@@ -117,10 +118,6 @@ class VectorStoreDocument(DocumentKind):
         }
         store = Instance(res.address, VectorStoreType.type, attrs, lifecycle=res.lifecycle, location=res.location)
         return [store, *attachment_instances(res, res.address, spec.files, spec.chunking_strategy)]
-
-    def summarize(self, resources: list[DesiredResource]) -> str:
-        n = sum(len(r.spec.files) for r in resources)
-        return f"{len(resources)} {self.kind}" + (f" ({n} attachments)" if n else "")
 
 
 # ------------------------------------------------------------------------------------ live

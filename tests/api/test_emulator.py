@@ -66,7 +66,7 @@ def test_every_call_round_trip(start_emulator: Any, tmp_path: Path) -> None:
             assert (await c.get_vector_store_file(vs.id, f.id)).id == f.id
             assert [x.id async for x in c.iter_vector_store_files(vs.id)] == [f.id]
 
-            batch = await c.create_file_batch(vs.id, [{"file_id": f2.id, "attributes": {"k": "v"}}])
+            batch = await c.create_file_batch(vs.id, [f2.id], attributes={"k": "v"})
             assert batch.object in ("vector_store.files_batch", "vector_store.file_batch")
             assert (await c.get_file_batch(vs.id, batch.id)).id == batch.id
             assert [x.id async for x in c.iter_file_batch_files(vs.id, batch.id)] == [f2.id]
@@ -111,7 +111,7 @@ def test_pagination_over_more_than_one_page_for_each_list(start_emulator: Any) -
             stores = await asyncio.gather(*(c.create_vector_store({"name": f"s{i}"}) for i in range(101)))
             assert {v.id async for v in c.iter_vector_stores()} == {s.id for s in stores}
             vs = stores[0].id
-            batch = await c.create_file_batch(vs, [{"file_id": i} for i in ids[:120]])
+            batch = await c.create_file_batch(vs, ids[:120])
             assert len({x.id async for x in c.iter_file_batch_files(vs, batch.id)}) == 120
             assert len({x.id async for x in c.iter_vector_store_files(vs)}) == 120
             conts = await asyncio.gather(*(c.create_container({"name": f"c{i}"}) for i in range(101)))
@@ -270,7 +270,7 @@ def test_signed_requests_accepted(start_emulator: Any, tmp_path: Path, kind: str
             assert await c.file_content(f.id) == src.read_bytes()
             vs = await c.create_vector_store({"name": "signed"})
             await c.attach_file(vs.id, f.id)
-            await c.cancel_file_batch(vs.id, (await c.create_file_batch(vs.id, [{"file_id": f.id}])).id)
+            await c.cancel_file_batch(vs.id, (await c.create_file_batch(vs.id, [f.id])).id)
             cn = await c.create_container({"name": "signed"})
             await c.create_container_file(cn.id, path=src, filename="doc.txt")
             await c.delete_container(cn.id)

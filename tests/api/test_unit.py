@@ -431,7 +431,7 @@ def test_create_with_unknown_outcome_is_never_retried(failure, tmp_path: Path) -
     creates = {
         "create_vector_store": lambda c: c.create_vector_store({"name": "x"}),
         "create_container": lambda c: c.create_container({"name": "x"}),
-        "create_file_batch": lambda c: c.create_file_batch("vs_1", [{"file_id": "file-1"}]),
+        "create_file_batch": lambda c: c.create_file_batch("vs_1", ["file-1"]),
         "create_container_file": lambda c: c.create_container_file("cntr_1", file_id="file-1"),
         "create_file": lambda c: c.create_file(src, purpose="assistants", filename="a.txt"),
     }

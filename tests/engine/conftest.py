@@ -20,3 +20,9 @@ def applied(project: Project) -> Project:
     r = project.run("apply", "manifests", "--auto-approve")
     assert r.exit_code == 0, r.output
     return project
+
+
+@pytest.fixture
+def owned(tmp_path: Path, make_emulator: Callable[..., EmulatorServer]) -> Project:
+    """A project whose ocigen.yaml names its owner (so its stores can be recognised after state loss)."""
+    return Project(tmp_path / "proj", make_emulator(), extra_config="owner: team-kb\n")

@@ -22,11 +22,19 @@ def test_lost_create_responses_are_adopted_not_duplicated(project: Project) -> N
     assert project.run("plan", "manifests", "--detailed-exitcode").exit_code == 0
 
 
-def test_a_store_is_found_by_its_ownership_tag_when_state_is_lost(applied: Project) -> None:
-    project = applied
+def test_a_store_is_found_by_its_ownership_tag_when_state_is_lost(owned: Project) -> None:
+    project = owned
+    assert project.run("apply", "manifests", "--auto-approve").exit_code == 0
     store_id = project.state_id("vector_store.support-kb")
-    (project.root / ".ocigen" / "state" / "default.json").unlink()
+    state_file = project.root / ".ocigen" / "state" / "default.json"
+    state_file.unlink()
     plan = project.run("plan", "manifests", "--json").json()
-    assert "vector_store.support-kb" in plan["adoptions"]
-    assert "vector_store.support-kb" not in {c["address"] for c in plan["resource_changes"]}
+    store = next(c for c in plan["resource_changes"] if c["address"] == "vector_store.support-kb")
+    assert store["action"] == "adopt" and store["importing"]["id"] == store_id
+    assert store["reasons"][0]["code"] == "adopt_by_ownership_tag"
+    assert not state_file.exists()  # proposed by plan, recorded only by apply
+    r = project.run("apply", "manifests", "--auto-approve")
+    assert r.exit_code == 0, r.output
     assert project.state_id("vector_store.support-kb") == store_id
+    assert len(project.objects()["vector_stores"]) == 1
+    assert project.run("plan", "manifests", "--detailed-exitcode").exit_code == 0

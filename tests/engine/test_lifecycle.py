@@ -102,7 +102,7 @@ def test_changing_store_metadata_is_an_update_in_place(applied: Project) -> None
     m.write_text(m.read_text().replace("team: support", "team: platform"))
     plan = project.run("plan", "manifests", "--json").json()
     assert [(c["address"], c["action"]) for c in plan["resource_changes"]] == [(STORE, "update")]
-    assert plan["change_summary"] == {"add": 0, "change": 1, "destroy": 0, "forget": 0}
+    assert plan["change_summary"] == {"add": 0, "change": 1, "destroy": 0, "import": 0, "move": 0}
     r = project.run("apply", "manifests", "--auto-approve")
     assert r.exit_code == 0, r.output
     assert project.state_id(STORE) == store_id
@@ -268,7 +268,7 @@ def test_markdown_plan_has_counts_a_deletion_warning_and_folded_details(applied:
 
 def test_json_plan_schema(project: Project) -> None:
     data = project.run("plan", "manifests", "--json").json()
-    assert data["format_version"] == "1.0"
+    assert data["format_version"] == "1.1"
     assert set(data) >= {"format_version", "tool_version", "mode", "env", "prior_state", "change_summary",
                          "has_changes", "resource_changes", "resource_drift", "digests"}
     change = data["resource_changes"][0]

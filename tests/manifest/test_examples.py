@@ -13,7 +13,10 @@ import yaml
 
 from ocigen_iac.config import load_settings
 from ocigen_iac.manifest import json_schema, load_desired, summarize
-from ocigen_iac.manifest.desired import ContainerSpec, FileBatchSpec, FileSpec, VectorStoreSpec
+from ocigen_iac.resources.containers import ContainerSpec
+from ocigen_iac.resources.files import FileSpec
+from ocigen_iac.resources.vector_store_files import FileBatchSpec
+from ocigen_iac.resources.vector_stores import VectorStoreSpec
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "manifests"
@@ -94,7 +97,7 @@ def test_example_specs(desired) -> None:
     assert box.spec.files[0].file == "file.handbook"
     assert box.spec.files[1].path == EXAMPLES / "data" / "prices.csv"
     assert box.spec.files[1].filename == "prices.csv"
-    assert box.spec.files[1].key == "path:manifests/data/prices.csv"
+    assert box.spec.files[1].member == "path:manifests/data/prices.csv"
     assert box.depends_on == ("file.handbook",)
 
 

@@ -119,7 +119,7 @@ def test_glob_member_addresses_and_filenames(tmp_path: Path) -> None:
         "vector_store.kb",
     ]
     member = desired.resources['file.faq["billing/refunds.md"]']
-    assert member.spec.filename == "billing/refunds.md"
+    assert member.spec.filename == "refunds.md"  # the service keeps the base name; the address keeps the path
     assert member.spec.rel_path == "m/docs/faq/billing/refunds.md"
     assert member.name == "faq" and member.kind == "File"
     kb = desired.resources["vector_store.kb"]
@@ -237,3 +237,12 @@ def test_errors_in_one_document_do_not_cascade(tmp_path: Path) -> None:
     with pytest.raises(ValidationFailed) as info:
         load_desired(load_settings(tmp_path, environ={}), tmp_path, environ={})
     assert len(info.value.diagnostics) == 1  # no "unknown File 'a'" on top
+
+
+def test_store_names_accept_what_the_api_accepts(tmp_path: Path) -> None:
+    # Oracle's own sample creates a store named "OCI Support FAQ Vector Store"
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "kb.yaml").write_text(
+        H + "kind: VectorStore\nmetadata: {name: kb}\nspec:\n  name: OCI Support FAQ Vector Store\n")
+    desired = load_desired(load_settings(tmp_path, environ={}), tmp_path / "m", environ={})
+    assert desired.resources["vector_store.kb"].spec.name == "OCI Support FAQ Vector Store"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from ocigen_iac.addresses import Address
 from ocigen_iac.engine.diffing import attr_changes
 from ocigen_iac.engine.plan import Action, Change, Drift, Plan, Reason, ReasonCode
 from ocigen_iac.engine.render import render_json, render_markdown, render_text
@@ -24,7 +25,7 @@ def test_counts_treat_a_replace_as_one_add_and_one_destroy() -> None:
         Change("vector_store.kb", "vector_store", Action.UPDATE, [Reason(ReasonCode.UPDATE_IN_PLACE)], id="vs"),
         Change("file.b", "file", Action.CREATE, [Reason(ReasonCode.NEW)]),
     )
-    assert plan.counts() == {"add": 2, "change": 1, "destroy": 1, "forget": 0}
+    assert plan.counts() == {"add": 2, "change": 1, "destroy": 1, "import": 0, "move": 0}
     text = render_text(plan)
     assert "Plan: 2 to add, 1 to change, 1 to destroy." in text
     assert "+/- file.a" in text and "  ~ vector_store.kb" in text and "  + file.b" in text
@@ -48,8 +49,11 @@ def test_drift_has_its_own_section() -> None:
 
 
 def test_json_plan_round_trips_and_carries_what_it_was_made_against() -> None:
-    data = json.loads(render_json(_plan(Change("file.a", "file", Action.CREATE, [Reason(ReasonCode.NEW)]))))
-    assert data["format_version"] == "1.0"
+    plan = _plan(Change(Address.parse("file.a"), "file", Action.CREATE, [Reason(ReasonCode.NEW)],
+                        after={"filename": "a.md"}, deps=(Address.parse("file.b"),)))
+    data = json.loads(render_json(plan))
+    assert data["format_version"] == "1.1"
+    assert Plan.from_dict(data).to_dict() == plan.to_dict()  # a saved plan is the plan
     assert data["prior_state"] == {"lineage": "L", "serial": 3}
     assert data["resource_changes"][0]["action"] == "create"
     assert data["resource_changes"][0]["reasons"] == [{"code": "create_because_new", "detail": ""}]

@@ -28,6 +28,7 @@ def test_every_recorded_change_survives_a_crash_before_the_snapshot(tmp_path: Pa
     sync.put("file.a", ResourceState("file", "file-1", attrs={"sha256": "x"}))
     sync.clear_intent("file.a")
     sync.put("file.b", ResourceState("file", "file-2"))
+    sync.wait_durable()  # what a run does before each create: every record so far is on disk
     # no checkpoint: the process "dies" here
     reopened = _sync(tmp_path)
     assert set(reopened.state.resources) == {"file.a", "file.b"}
@@ -40,6 +41,7 @@ def test_every_recorded_change_survives_a_crash_before_the_snapshot(tmp_path: Pa
 def test_a_torn_last_journal_line_is_ignored(tmp_path: Path) -> None:
     sync = _sync(tmp_path)
     sync.put("file.a", ResourceState("file", "file-1"))
+    sync.wait_durable()
     with open(tmp_path / "dev.journal", "ab") as fh:
         fh.write(b'{"op":"put","address":"file.b","reso')  # killed mid-write
     assert set(_sync(tmp_path).state.resources) == {"file.a"}
