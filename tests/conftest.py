@@ -1,6 +1,8 @@
 """Shared fixtures. `emulator`: a started EmulatorServer (tmp data dir, api_keys=["test-key"],
-project header required, tiny ingest delay). `make_emulator(**overrides)`: the same with a custom
-EmulatorConfig; every server it makes is stopped at the end of the test."""
+project header required, tiny ingest delay, otherwise the emulator's strict OCI defaults).
+`make_emulator(variant="default", **overrides)`: the same for a named variant (see
+ocigen_iac.emulator.VARIANTS) with EmulatorConfig overrides; every server it makes is stopped at the
+end of the test."""
 
 from __future__ import annotations
 
@@ -17,14 +19,14 @@ from ocigen_iac.emulator import EmulatorConfig, EmulatorServer
 def make_emulator(tmp_path: Path) -> Iterator[Callable[..., EmulatorServer]]:
     servers: list[EmulatorServer] = []
 
-    def make(**overrides: Any) -> EmulatorServer:
+    def make(variant: str = "default", **overrides: Any) -> EmulatorServer:
         cfg = {
             "data_dir": tmp_path / f"emulator-{len(servers)}",
             "api_keys": ["test-key"],
             "ingest_delay_s": 0.01,
         }
         cfg.update(overrides)
-        srv = EmulatorServer(EmulatorConfig(**cfg), host="127.0.0.1", port=0)
+        srv = EmulatorServer(EmulatorConfig.for_variant(variant, **cfg), host="127.0.0.1", port=0)
         servers.append(srv)
         return srv.start()
 

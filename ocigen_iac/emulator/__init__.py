@@ -1,17 +1,22 @@
 """A local server that behaves like OCI Generative AI's OpenAI-compatible endpoints for Files,
 Vector Stores (files, batches, search) and Containers (files), plus the Object Storage routes the
-remote state backend needs. See DESIGN.md section 7.
+remote state backend needs. By default it is OCI at its least convenient (stores that take time to
+become ready, files that take time to process, split management/data-plane prefixes, ties in
+created_at, server-owned metadata keys); `VARIANTS` switches to the ways other OpenAI-compatible
+servers differ. See `EmulatorConfig` for every switch.
 
-    from ocigen_iac.emulator import EmulatorServer, EmulatorConfig, Faults, serve
+    from ocigen_iac.emulator import EmulatorServer, EmulatorConfig, Faults, VARIANTS, serve
+    EmulatorServer(EmulatorConfig.for_variant("missing-400", data_dir=...)).start()
 
-Modules: config (EmulatorConfig, Faults), server (EmulatorServer, serve), app (pipeline and
-routing), router, core (process state), db (SQLite), model (resource semantics and expiry),
-api_files / api_vector_stores / api_containers (handlers), uploads (streaming multipart),
-ingest (worker and chunking), search (BM25 and filters), auth (API keys, OCI signatures),
-faults (fault injection, counters), objectstorage (/n routes), admin (/_admin routes).
+Modules: config (EmulatorConfig, Faults, VARIANTS), server (EmulatorServer, serve, banner), app
+(pipeline and routing), router, core (process state), db (SQLite, keyset pages), model (resource
+semantics, readiness and expiry), api_files / api_vector_stores / api_containers (handlers),
+uploads (streaming multipart), ingest (worker and chunking), search (BM25 and filters), auth (API
+keys, OCI signatures), faults (fault injection, counters), objectstorage (/n routes), admin
+(/_admin routes).
 """
 
-from .config import EmulatorConfig, Faults
-from .server import EmulatorServer, serve
+from .config import VARIANTS, EmulatorConfig, Faults
+from .server import EmulatorServer, banner, serve
 
-__all__ = ["EmulatorConfig", "EmulatorServer", "Faults", "serve"]
+__all__ = ["VARIANTS", "EmulatorConfig", "EmulatorServer", "Faults", "banner", "serve"]

@@ -2,11 +2,18 @@
 
 GET|PUT /_admin/faults, GET /_admin/counters, POST /_admin/counters/reset, GET /_admin/objects,
 POST /_admin/expire {container_id | vector_store_id | file_id}, POST /_admin/seed_files
-{count, prefix, purpose, size} -> {"ids": [...]}, GET /_admin/health.
+{count, prefix, purpose, size} -> {"ids": [...]} (seeded files are processed at once),
+GET /_admin/health.
+
+/_admin/objects shows every object as the API renders it (in insertion order), plus
+`store_server_keys`: per store id, the metadata keys the server added at create (`keys`), whether
+the store's metadata still holds them unchanged (`present`) and how many updates dropped them
+(`dropped`), so a test can prove a client preserved them.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -50,9 +57,11 @@ async def health(ctx: Ctx) -> JSONResponse:
 def all_objects(emu: Any) -> dict[str, list[dict[str, Any]]]:
     model.sweep(emu)
     db = emu.db
+    stores = db.all("SELECT * FROM vector_stores ORDER BY seq")
     return {
         "files": [model.file_obj(r) for r in db.all("SELECT * FROM files ORDER BY seq")],
-        "vector_stores": [model.store_obj(emu, r) for r in db.all("SELECT * FROM vector_stores ORDER BY seq")],
+        "vector_stores": [model.store_obj(emu, r) for r in stores],
+        "store_server_keys": {r["id"]: _server_keys(r) for r in stores},
         "vector_store_files": [model.vsf_obj(r) for r in db.all("SELECT * FROM vs_files ORDER BY seq")],
         "file_batches": [model.batch_obj(emu, r) for r in db.all("SELECT * FROM batches ORDER BY seq")],
         "containers": [model.container_obj(r) for r in db.all("SELECT * FROM containers ORDER BY seq")],
@@ -67,6 +76,16 @@ def all_objects(emu: Any) -> dict[str, list[dict[str, Any]]]:
             }
             for r in db.all("SELECT * FROM os_objects ORDER BY ns, bucket, name")
         ],
+    }
+
+
+def _server_keys(row: Any) -> dict[str, Any]:
+    keys = json.loads(row["server_metadata"] or "{}")
+    metadata = json.loads(row["metadata"] or "{}")
+    return {
+        "keys": keys,
+        "present": all(metadata.get(k) == v for k, v in keys.items()),
+        "dropped": row["server_keys_dropped"],
     }
 
 

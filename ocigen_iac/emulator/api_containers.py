@@ -1,7 +1,10 @@
-"""Containers and container files. Containers cannot be updated; any container operation refreshes
-`last_active_at`; after `expires_after.minutes` (default 20) of inactivity a container turns
-`expired`, its files are discarded and it cannot be reactivated (file operations then answer 400
-`container_expired`; retrieve and list still show it)."""
+"""Containers and container files. Containers cannot be updated; any container operation (retrieve,
+and every container-file call) refreshes `last_active_at`, listing containers does not. After 20
+idle minutes a container turns `expired`, its files are discarded and it cannot be reactivated
+(file operations then answer 400 `container_expired`; retrieve and list still show it). The
+client's `expires_after` is validated and ignored (OCI's fixed 20 minutes) unless
+`container_expiry_honoured`. A container file's path is /mnt/data/<hex8>-<filename> unless
+`plain_container_paths`."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from starlette.responses import FileResponse, JSONResponse
 
 from . import model, validate
 from .context import Ctx
-from .errors import ApiError, bad_request
+from .errors import bad_request, not_found
 from .listing import list_page
 from .router import Route
 from .uploads import receive_multipart
@@ -40,7 +43,8 @@ async def create_container(ctx: Ctx) -> JSONResponse:
     mem = body.get("memory_limit") or "1g"
     if mem not in MEMORY_LIMITS:
         raise bad_request(f"memory_limit must be one of {', '.join(MEMORY_LIMITS)}", param="memory_limit")
-    minutes = validate.container_expiry(body.get("expires_after")) or model.DEFAULT_CONTAINER_MINUTES
+    asked = validate.container_expiry(body.get("expires_after"))
+    minutes = (asked if emu.config.container_expiry_honoured else None) or model.DEFAULT_CONTAINER_MINUTES
     file_ids = validate.string_list(body.get("file_ids", []), "file_ids")
     model.check_files_exist(emu, file_ids, "file_ids")
     now = emu.now()
@@ -58,7 +62,7 @@ async def create_container(ctx: Ctx) -> JSONResponse:
             c.execute(
                 "INSERT INTO container_files(id, container_id, filename, path, bytes, created_at, source)"
                 " VALUES (?, ?, ?, ?, ?, ?, 'user')",
-                [cf, cid, f["filename"], f"/mnt/data/{f['filename']}", f["bytes"], now],
+                [cf, cid, f["filename"], model.container_path(emu, cf, f["filename"]), f["bytes"], now],
             )
             copies.append((emu.blob("files", fid), emu.blob("cfiles", cf)))
     for src, dst in copies:
@@ -93,7 +97,7 @@ def _insert_cfile(ctx: Ctx, cid: str, cf: str, filename: str, size: int) -> JSON
     emu.db.run(
         "INSERT INTO container_files(id, container_id, filename, path, bytes, created_at, source)"
         " VALUES (?, ?, ?, ?, ?, ?, 'user')",
-        [cf, cid, filename, f"/mnt/data/{filename}", size, emu.now()],
+        [cf, cid, filename, model.container_path(emu, cf, filename), size, emu.now()],
     )
     return JSONResponse(model.cfile_obj(_get_cfile(ctx, cid, cf)))
 
@@ -127,7 +131,7 @@ async def create_cfile(ctx: Ctx) -> JSONResponse:
 def _get_cfile(ctx: Ctx, cid: str, cf: str) -> Any:
     row = ctx.emu.db.one("SELECT * FROM container_files WHERE id = ? AND container_id = ?", [cf, cid])
     if row is None:
-        raise ApiError(404, f"No container file found with id '{cf}'.", code="not_found")
+        raise not_found("container file", cf)
     return row
 
 

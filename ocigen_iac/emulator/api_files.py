@@ -1,8 +1,12 @@
-"""Files: multipart create (streamed to disk), list, retrieve, content, delete."""
+"""Files: multipart create (streamed to disk), list, retrieve, content, delete.
+
+A new File is `uploaded` for `file_process_delay_s`, then `processed`. Its content cannot be
+downloaded for purposes assistants and user_data unless `downloads_allowed` (OpenAI's rule)."""
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import PurePosixPath
 
 from starlette.responses import FileResponse, JSONResponse
@@ -15,6 +19,7 @@ from .router import Route
 from .uploads import receive_multipart
 
 PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
+NO_DOWNLOAD_PURPOSES = ("assistants", "user_data")
 _EXT_BY_PURPOSE = {
     "batch": {".jsonl"},
     "fine-tune": {".jsonl"},
@@ -64,8 +69,9 @@ async def create_file(ctx: Ctx) -> JSONResponse:
         os.replace(up.path, emu.blob("files", fid))
         up.path = None
         emu.db.run(
-            "INSERT INTO files(id, filename, purpose, bytes, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [fid, up.filename, purpose, up.size, now, expires_at],
+            "INSERT INTO files(id, filename, purpose, bytes, created_at, expires_at, processed_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [fid, up.filename, purpose, up.size, now, expires_at, time.time() + emu.config.file_process_delay_s],
         )
     finally:
         up.discard()
@@ -89,6 +95,8 @@ async def get_file(ctx: Ctx) -> JSONResponse:
 
 async def file_content(ctx: Ctx) -> FileResponse:
     row = model.get_file(ctx.emu, ctx.params["id"])
+    if row["purpose"] in NO_DOWNLOAD_PURPOSES and not ctx.emu.config.downloads_allowed:
+        raise bad_request(f"Not allowed to download files of purpose: {row['purpose']}")
     path = ctx.emu.blob("files", row["id"])
     if not path.exists():
         raise ApiError(500, "File content is missing on the server.", code="server_error")

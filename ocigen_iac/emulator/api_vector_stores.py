@@ -1,20 +1,25 @@
 """Vector stores (management routes), vector store files, file batches and search.
 
-Metadata update REPLACES the whole map (the documented behaviour of the OpenAI "modify" call for a
-map-valued field is not specified; replacing is what lets a client remove keys). Sending
-`metadata: null` clears it; `expires_after: null` removes the expiry policy.
+A new store carries server keys in its metadata (model.SERVER_METADATA_KEYS); they count towards
+the 16-key limit. Metadata update REPLACES the whole map with what is sent, so a client that does
+not send the server keys back loses them (each such loss is counted per store and shown by
+/_admin/objects under `store_server_keys`). Sending `metadata: null` clears it;
+`expires_after: null` removes the expiry policy.
+
+Data-plane routes (files, batches, search) do not see a store before it is ready: 404.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from starlette.responses import JSONResponse
 
 from . import model, search, validate
 from .context import Ctx
-from .errors import ApiError, bad_request
+from .errors import bad_request, not_found
 from .listing import list_page
 from .router import Route
 
@@ -25,28 +30,45 @@ def _wake(ctx: Ctx) -> None:
     ctx.emu.worker.wake()
 
 
+def _name(value: Any) -> str | None:
+    """Any string of 1..255 characters (no console-style character rule), or absent/null."""
+    if value is not None and (not isinstance(value, str) or not 1 <= len(value) <= 255):
+        raise bad_request("name must be a string of 1 to 255 characters", param="name")
+    return value
+
+
+def _server_keys_kept(metadata: dict[str, str] | None, server: dict[str, str]) -> bool:
+    return all((metadata or {}).get(k) == v for k, v in server.items())
+
+
 # -- stores --------------------------------------------------------------------------------------
 async def create_store(ctx: Ctx) -> JSONResponse:
     emu = ctx.emu
     body = await ctx.json(allow_empty=True)
     validate.only_keys(body, {"name", "description", "file_ids", "chunking_strategy", "expires_after", "metadata"})
-    name = body.get("name")
-    if name is not None and (not isinstance(name, str) or len(name) > 255):
-        raise bad_request("name must be a string of at most 255 characters", param="name")
+    name = _name(body.get("name"))
     desc = body.get("description")
     if desc is not None and (not isinstance(desc, str) or len(desc) > 512):
         raise bad_request("description must be a string of at most 512 characters", param="description")
     file_ids = validate.string_list(body.get("file_ids", []), "file_ids", 500)
     chunking = validate.chunking(body.get("chunking_strategy"))
     expires_after = validate.store_expiry(body.get("expires_after"))
-    metadata = validate.metadata(body.get("metadata"))
+    server = model.server_metadata()
+    metadata = {**(validate.metadata(body.get("metadata")) or {}), **server}
+    if len(metadata) > 16:
+        raise bad_request(
+            f"metadata may have at most 16 keys including the {len(server)} the server adds"
+            f" ({', '.join(server)}); got {len(metadata)}",
+            param="metadata",
+        )
     model.check_files_exist(emu, file_ids, "file_ids")
     now = emu.now()
+    ready_at = time.time() + emu.config.store_ready_delay_s
     vs_id = emu.new_id("vs")
     with emu.db.tx() as c:
         c.execute(
             "INSERT INTO vector_stores(id, name, description, created_at, last_active_at, expires_after,"
-            " expires_at, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " expires_at, metadata, ready_at, server_metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 vs_id,
                 name,
@@ -55,10 +77,12 @@ async def create_store(ctx: Ctx) -> JSONResponse:
                 now,
                 json.dumps(expires_after) if expires_after else None,
                 now + expires_after["days"] * 86400 if expires_after else None,
-                json.dumps(metadata) if metadata is not None else None,
+                json.dumps(metadata),
+                ready_at,
+                json.dumps(server),
             ],
         )
-        model.attach(emu, c, vs_id, [(fid, None, chunking) for fid in file_ids])
+        model.attach(emu, c, vs_id, [(fid, None, chunking) for fid in file_ids], not_before=ready_at)
     _wake(ctx)
     return JSONResponse(model.store_obj(emu, model.get_store(emu, vs_id)))
 
@@ -82,14 +106,16 @@ async def update_store(ctx: Ctx) -> JSONResponse:
     sets: list[str] = []
     args: list[Any] = []
     if "name" in body:
-        if body["name"] is not None and (not isinstance(body["name"], str) or len(body["name"]) > 255):
-            raise bad_request("name must be a string of at most 255 characters", param="name")
         sets.append("name = ?")
-        args.append(body["name"])
+        args.append(_name(body["name"]))
     if "metadata" in body:
         md = validate.metadata(body["metadata"])
         sets.append("metadata = ?")
         args.append(None if md is None else json.dumps(md))
+        server = json.loads(row["server_metadata"] or "{}")
+        old = json.loads(row["metadata"] or "{}")
+        if _server_keys_kept(old, server) and not _server_keys_kept(md, server):
+            sets.append("server_keys_dropped = server_keys_dropped + 1")
     if "expires_after" in body:
         ea = validate.store_expiry(body["expires_after"])
         sets += ["expires_after = ?", "expires_at = ?"]
@@ -120,7 +146,7 @@ async def attach_file(ctx: Ctx) -> JSONResponse:
         raise bad_request("file_id is required", param="file_id")
     attributes = validate.attributes(body.get("attributes"))
     chunking = validate.chunking(body.get("chunking_strategy"))
-    model.get_store(emu, vs_id, usable=True)
+    model.get_store(emu, vs_id, usable=True, data_plane=True)
     model.check_files_exist(emu, [fid], "file_id")
     with emu.db.tx() as c:
         model.attach(emu, c, vs_id, [(fid, attributes, chunking)])
@@ -139,7 +165,7 @@ def _status_filter(ctx: Ctx) -> str | None:
 async def list_vsf(ctx: Ctx) -> JSONResponse:
     emu = ctx.emu
     vs_id = ctx.params["id"]
-    model.get_store(emu, vs_id)
+    model.get_store(emu, vs_id, data_plane=True)
     where, params = "vs_id = ?", [vs_id]
     status = _status_filter(ctx)
     if status:
@@ -150,7 +176,7 @@ async def list_vsf(ctx: Ctx) -> JSONResponse:
 
 
 async def get_vsf(ctx: Ctx) -> JSONResponse:
-    model.get_store(ctx.emu, ctx.params["id"])
+    model.get_store(ctx.emu, ctx.params["id"], data_plane=True)
     return JSONResponse(model.vsf_obj(model.get_vsf(ctx.emu, ctx.params["id"], ctx.params["file_id"])))
 
 
@@ -162,7 +188,7 @@ async def update_vsf(ctx: Ctx) -> JSONResponse:
     if "attributes" not in body:
         raise bad_request("attributes is required (it may be null)", param="attributes")
     attributes = validate.attributes(body["attributes"])
-    model.get_store(emu, vs_id, usable=True)
+    model.get_store(emu, vs_id, usable=True, data_plane=True)
     model.get_vsf(emu, vs_id, fid)
     emu.db.run(
         "UPDATE vs_files SET attributes = ? WHERE vs_id = ? AND file_id = ?",
@@ -173,9 +199,9 @@ async def update_vsf(ctx: Ctx) -> JSONResponse:
 
 async def delete_vsf(ctx: Ctx) -> JSONResponse:
     vs_id, fid = ctx.params["id"], ctx.params["file_id"]
-    model.get_store(ctx.emu, vs_id)
+    model.get_store(ctx.emu, vs_id, data_plane=True)
     if not model.detach(ctx.emu, vs_id, fid):
-        raise ApiError(404, f"No vector store file found with id '{fid}'.", code="not_found")
+        raise not_found("vector store file", fid)
     return JSONResponse({"id": fid, "object": "vector_store.file.deleted", "deleted": True})
 
 
@@ -184,6 +210,10 @@ async def create_batch(ctx: Ctx) -> JSONResponse:
     emu = ctx.emu
     vs_id = ctx.params["id"]
     body = await ctx.json()
+    if emu.config.file_ids_only_batches:  # older servers: file_ids is the only form
+        if "file_ids" not in body:
+            raise bad_request("body.file_ids: Field required", param="file_ids")
+        validate.only_keys(body, {"file_ids", "attributes", "chunking_strategy"})
     validate.only_keys(body, {"file_ids", "files", "attributes", "chunking_strategy"})
     limit = emu.config.max_batch_files
     entries: list[tuple[str, dict[str, Any] | None, dict[str, Any]]] = []
@@ -215,7 +245,7 @@ async def create_batch(ctx: Ctx) -> JSONResponse:
         raise bad_request(f"{param} must not be empty", param=param)
     if len(entries) > limit:
         raise bad_request(f"A file batch may hold at most {limit} files; got {len(entries)}.", param=param)
-    model.get_store(emu, vs_id, usable=True)
+    model.get_store(emu, vs_id, usable=True, data_plane=True)
     model.check_files_exist(emu, [e[0] for e in entries], param)
     bid = emu.new_id("batch")
     with emu.db.tx() as c:
@@ -228,11 +258,11 @@ async def create_batch(ctx: Ctx) -> JSONResponse:
 
 def _get_batch(ctx: Ctx) -> Any:
     vs_id = ctx.params["id"]
-    model.get_store(ctx.emu, vs_id)
+    model.get_store(ctx.emu, vs_id, data_plane=True)
     bid = ctx.params["batch_id"]
     row = ctx.emu.db.one("SELECT * FROM batches WHERE id = ? AND vs_id = ?", [bid, vs_id])
     if row is None:
-        raise ApiError(404, f"No file batch found with id '{bid}'.", code="not_found")
+        raise not_found("file batch", bid)
     return row
 
 
@@ -272,18 +302,18 @@ async def search_store(ctx: Ctx) -> JSONResponse:
     vs_id = ctx.params["id"]
     body = await ctx.json()
     validate.only_keys(body, {"query", "max_num_results", "filters", "rewrite_query", "ranking_options"})
-    query = body.get("query")
-    if isinstance(query, list) and all(isinstance(q, str) for q in query):
-        query = " ".join(query)
-    if not isinstance(query, str) or not query.strip():
+    raw = body.get("query")
+    queries = [raw] if isinstance(raw, str) else raw
+    if not isinstance(queries, list) or not all(isinstance(q, str) for q in queries) or not "".join(queries).strip():
         raise bad_request("query must be a non-empty string (or list of strings)", param="query")
+    query = " ".join(queries)
     n = body.get("max_num_results", 10)
     if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 50:
         raise bad_request("max_num_results must be an integer in 1..50", param="max_num_results")
     filters = body.get("filters")
     if filters is not None:
         search.validate_filter(filters)
-    model.get_store(emu, vs_id, usable=True)
+    model.get_store(emu, vs_id, usable=True, data_plane=True)
     model.touch_store(emu, vs_id)
     data = search.search(emu, vs_id, query, n, filters)
     threshold = (body.get("ranking_options") or {}).get("score_threshold")
@@ -292,7 +322,7 @@ async def search_store(ctx: Ctx) -> JSONResponse:
     return JSONResponse(
         {
             "object": "vector_store.search_results.page",
-            "search_query": query,
+            "search_query": queries,  # a list of strings, as in the spec
             "data": data,
             "has_more": False,
             "next_page": None,

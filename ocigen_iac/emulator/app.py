@@ -1,11 +1,14 @@
 """The ASGI application: routing, and the request pipeline every API call goes through:
 
     match route -> faults (latency, drop, 429, 5xx) -> auth -> OpenAI-Project -> opc-compartment-id
-    -> handler -> lost-create fault -> response; then counters and the access log.
+    -> handler -> lost-create fault -> counters -> response (the access-log line is written before
+    the response's last body chunk, so a client that has its answer can already read the line).
 
-Every API route is served under both /openai/v1 and /20231130/openai/v1. /n routes (Object Storage)
-get faults and auth but not the project/compartment checks; /_admin routes get none of it and only
-answer loopback clients.
+Routes live where OCI puts them: vector-store CRUD only under the management prefix
+/20231130/openai/v1; files, vector-store files, batches, search and containers only under the
+data-plane prefix /openai/v1 (no /containers at all with `no_containers`). The other prefix
+answers 404. /n routes (Object Storage) get faults and auth but not the project/compartment
+checks; /_admin routes get none of it and only answer loopback clients.
 """
 
 from __future__ import annotations
@@ -21,21 +24,23 @@ from starlette.responses import JSONResponse, Response
 
 from . import admin, api_containers, api_files, api_vector_stores, objectstorage
 from .auth import authenticate
+from .config import EmulatorConfig
 from .context import BodyCheck, Ctx
 from .core import Emulator
 from .errors import ApiError, OsError
-from .faults import API_PREFIXES
+from .faults import DATA_PREFIX, MANAGEMENT_PREFIX
 from .router import Route, Router
 
 log = logging.getLogger("ocigen_iac.emulator")
 LOOPBACK = {"127.0.0.1", "::1", "localhost", "testclient"}
 
 
-def build_router() -> Router:
+def build_router(config: EmulatorConfig) -> Router:
     router = Router()
-    for prefix in API_PREFIXES:
-        for r in (*api_files.ROUTES, *api_vector_stores.ROUTES, *api_containers.ROUTES):
-            router.add(Route(r.method, prefix + r.template, r.handler, r.family, r.management, r.create))
+    api = [*api_files.ROUTES, *api_vector_stores.ROUTES, *([] if config.no_containers else api_containers.ROUTES)]
+    for r in api:
+        prefix = MANAGEMENT_PREFIX if r.management else DATA_PREFIX
+        router.add(Route(r.method, prefix + r.template, r.handler, r.family, r.management, r.create))
     for r in (*objectstorage.ROUTES, *admin.ROUTES):
         router.add(r)
     return router
@@ -55,7 +60,7 @@ def _drop_connection(send: Any) -> bool:
 class EmulatorApp:
     def __init__(self, emu: Emulator) -> None:
         self.emu = emu
-        self.router = build_router()
+        self.router = build_router(emu.config)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -84,7 +89,7 @@ class EmulatorApp:
                 try:
                     resp = await self._run(route, request, params, BodyCheck(None), "api")
                 except ApiError as exc:
-                    resp = self._error(exc, "api")
+                    resp = self._error(exc, "admin")
             await resp(scope, receive, send)
             return
         family = route.family if route is not None else ("os" if path.startswith("/n") else "api")
@@ -135,10 +140,20 @@ class EmulatorApp:
         if family == "os":
             resp.headers.setdefault("opc-request-id", uuid.uuid4().hex.upper())
         emu.counters.record(key, status)
+        logged = False
+
+        async def send_logged(message: dict[str, Any]) -> None:
+            nonlocal logged
+            if message["type"] == "http.response.body" and not message.get("more_body") and not logged:
+                logged = True
+                self._log(method, path, status, t0)
+            await send(message)
+
         try:
-            await resp(scope, receive, send)
+            await resp(scope, receive, send_logged)
         finally:
-            self._log(method, path, status, t0)
+            if not logged:  # the body never completed (the client went away)
+                self._log(method, path, status, t0)
 
     def _dropped(self, key: str, method: str, path: str, t0: float) -> None:
         self.emu.counters.record(key, None)
@@ -154,7 +169,10 @@ class EmulatorApp:
             return JSONResponse({"code": exc.code, "message": exc.message}, exc.status)
         if family == "os":
             return JSONResponse({"code": exc.code or "Error", "message": exc.message}, exc.status, headers=exc.headers)
-        return JSONResponse(exc.body(), exc.status, headers=exc.headers)
+        status = exc.status
+        if exc.missing and family == "api" and self.emu.config.missing_is_400:
+            status = 400  # servers that answer 400 for a missing object
+        return JSONResponse(exc.body(), status, headers=exc.headers)
 
     async def _api(self, route: Route, request: Request, params: dict[str, str]) -> Response:
         cfg = self.emu.config

@@ -1,11 +1,13 @@
 """SQLite persistence primitives: one WAL-mode connection guarded by a lock, the schema, and the
 keyset-pagination helper every list endpoint uses.
 
-Ordering is creation order: `seq` is an INTEGER PRIMARY KEY that grows monotonically and
-`created_at` is stamped from the clock in the same insert, so ordering by seq is ordering by
-(created_at, seq) with ties kept stable (unless the wall clock jumps backwards). Cursors
-(`after`/`before`) are object ids resolved to their seq; pages are one indexed range scan
-(`seq < ?` on an index ending in seq), never a filter over everything in Python.
+Ordering is by `created_at` (whole seconds, so objects created in one second tie) and then by
+`seq` (insertion order, an INTEGER PRIMARY KEY). Ties are broken by insertion order in BOTH
+directions: `order=asc` is (created_at asc, seq asc) and `order=desc` is (created_at desc, seq
+asc), so desc is not the reverse of asc, as on servers that sort by created_at alone. Cursors
+(`after`/`before`) are object ids resolved to their (created_at, seq) key; a page is at most two
+indexed range scans on an index ending in (created_at, seq): the rest of the cursor's second, then
+the seconds beyond it. Nothing is filtered in Python.
 
 `vs_counts` holds per-store, per-status counts and bytes, maintained by triggers on vs_files, so
 file_counts/usage_bytes are O(1) however many files a store has. It is rebuilt at startup.
@@ -23,22 +25,27 @@ from typing import Any
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, filename TEXT NOT NULL,
-  purpose TEXT NOT NULL, bytes INTEGER NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER);
-CREATE INDEX IF NOT EXISTS files_purpose_seq ON files(purpose, seq);
+  purpose TEXT NOT NULL, bytes INTEGER NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER,
+  processed_at REAL NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS files_order ON files(created_at, seq);
+CREATE INDEX IF NOT EXISTS files_purpose_order ON files(purpose, created_at, seq);
 CREATE INDEX IF NOT EXISTS files_expiry ON files(expires_at) WHERE expires_at IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS vector_stores(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, name TEXT, description TEXT,
   created_at INTEGER NOT NULL, last_active_at INTEGER, expires_after TEXT, expires_at INTEGER,
-  metadata TEXT, expired INTEGER NOT NULL DEFAULT 0);
+  metadata TEXT, expired INTEGER NOT NULL DEFAULT 0, ready_at REAL NOT NULL DEFAULT 0,
+  server_metadata TEXT, server_keys_dropped INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS vs_order ON vector_stores(created_at, seq);
 
 CREATE TABLE IF NOT EXISTS vs_files(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, vs_id TEXT NOT NULL, file_id TEXT NOT NULL,
   created_at INTEGER NOT NULL, status TEXT NOT NULL, usage_bytes INTEGER NOT NULL DEFAULT 0,
   last_error TEXT, chunking TEXT NOT NULL, attributes TEXT, ready_at REAL,
-  fail_injected INTEGER NOT NULL DEFAULT 0, UNIQUE(vs_id, file_id));
-CREATE INDEX IF NOT EXISTS vsf_seq ON vs_files(vs_id, seq);
-CREATE INDEX IF NOT EXISTS vsf_status_seq ON vs_files(vs_id, status, seq);
+  fail_injected INTEGER NOT NULL DEFAULT 0, pending_error TEXT, lose_injected INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(vs_id, file_id));
+CREATE INDEX IF NOT EXISTS vsf_order ON vs_files(vs_id, created_at, seq);
+CREATE INDEX IF NOT EXISTS vsf_status_order ON vs_files(vs_id, status, created_at, seq);
 CREATE TABLE IF NOT EXISTS vs_counts(
   vs_id TEXT NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(vs_id, status));
@@ -61,7 +68,8 @@ CREATE TABLE IF NOT EXISTS batches(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, vs_id TEXT NOT NULL,
   created_at INTEGER NOT NULL, cancelled INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS batch_files(
-  batch_id TEXT NOT NULL, vs_id TEXT NOT NULL, file_id TEXT NOT NULL, PRIMARY KEY(batch_id, file_id));
+  batch_id TEXT NOT NULL, vs_id TEXT NOT NULL, file_id TEXT NOT NULL, lost INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(batch_id, file_id));
 CREATE INDEX IF NOT EXISTS batch_files_file ON batch_files(vs_id, file_id);
 
 CREATE TABLE IF NOT EXISTS chunks(
@@ -77,12 +85,13 @@ CREATE TABLE IF NOT EXISTS containers(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, name TEXT NOT NULL,
   created_at INTEGER NOT NULL, last_active_at INTEGER NOT NULL, expires_minutes INTEGER NOT NULL,
   memory_limit TEXT NOT NULL, expired INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS containers_name_seq ON containers(name, seq);
+CREATE INDEX IF NOT EXISTS containers_order ON containers(created_at, seq);
+CREATE INDEX IF NOT EXISTS containers_name_order ON containers(name, created_at, seq);
 CREATE TABLE IF NOT EXISTS container_files(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, container_id TEXT NOT NULL,
   filename TEXT NOT NULL, path TEXT NOT NULL, bytes INTEGER NOT NULL, created_at INTEGER NOT NULL,
   source TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS cfiles_seq ON container_files(container_id, seq);
+CREATE INDEX IF NOT EXISTS cfiles_order ON container_files(container_id, created_at, seq);
 
 CREATE TABLE IF NOT EXISTS os_buckets(
   ns TEXT NOT NULL, name TEXT NOT NULL, compartment_id TEXT, created_at TEXT NOT NULL, etag TEXT NOT NULL,
@@ -92,6 +101,20 @@ CREATE TABLE IF NOT EXISTS os_objects(
   md5 TEXT NOT NULL, content_type TEXT, modified_at TEXT NOT NULL, blob TEXT NOT NULL,
   PRIMARY KEY(ns, bucket, name));
 """
+
+# Columns added after the first release: a database written by an older emulator gets them (with
+# their defaults) at open, and loses the seq-only indexes the (created_at, seq) ones replaced.
+MIGRATIONS = {
+    "files": {"processed_at": "REAL NOT NULL DEFAULT 0"},
+    "vector_stores": {
+        "ready_at": "REAL NOT NULL DEFAULT 0",
+        "server_metadata": "TEXT",
+        "server_keys_dropped": "INTEGER NOT NULL DEFAULT 0",
+    },
+    "vs_files": {"pending_error": "TEXT", "lose_injected": "INTEGER NOT NULL DEFAULT 0"},
+    "batch_files": {"lost": "INTEGER NOT NULL DEFAULT 0"},
+}
+OLD_INDEXES = ("files_purpose_seq", "vsf_seq", "vsf_status_seq", "containers_name_seq", "cfiles_seq")
 
 
 class Database:
@@ -108,6 +131,7 @@ class Database:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=OFF")
         self.conn.execute("PRAGMA cache_size=-65536")
+        self._migrate()
         self.conn.executescript(SCHEMA)
         with self.tx() as c:
             c.execute("DELETE FROM vs_counts")
@@ -115,6 +139,17 @@ class Database:
                 "INSERT INTO vs_counts(vs_id, status, n, bytes) SELECT vs_id, status, COUNT(*), SUM(usage_bytes)"
                 " FROM vs_files GROUP BY vs_id, status"
             )
+
+    def _migrate(self) -> None:
+        for table, cols in MIGRATIONS.items():
+            have = {r["name"] for r in self.conn.execute(f"PRAGMA table_info({table})")}
+            if not have:  # a new database: SCHEMA creates the table whole
+                continue
+            for col, decl in cols.items():
+                if col not in have:
+                    self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {col} {decl}")
+        for name in OLD_INDEXES:
+            self.conn.execute(f"DROP INDEX IF EXISTS {name}")
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
@@ -169,7 +204,7 @@ class Database:
         cols: str = "*",
         prefix: str = "",
     ) -> tuple[list[sqlite3.Row], bool]:
-        """Keyset pagination in creation order (seq).
+        """Keyset pagination in list order (see the module docstring).
 
         `key_where` locates the cursor row by id (e.g. "id = ?"); the cursor id is appended to
         `key_params`. Returns (rows in list order, has_more in the direction of travel).
@@ -179,26 +214,59 @@ class Database:
         desc = order == "desc"
         cond = [where] if where else []
         args: list[Any] = list(params)
-        forward = True
-        for name, cursor in (("after", after), ("before", before)):
-            if cursor is None:
-                continue
-            key = self.one(f"SELECT {p}seq AS seq FROM {table} WHERE {key_where}", [*key_params, cursor])
-            if key is None:
+
+        def key(name: str, cursor: str) -> tuple[int, int]:
+            row = self.one(f"SELECT {p}created_at AS ca, {p}seq AS seq FROM {table} WHERE {key_where}",
+                           [*key_params, cursor])
+            if row is None:
                 raise LookupError(name)
-            going_down = desc if name == "after" else not desc
-            cond.append(f"{p}seq {'<' if going_down else '>'} ?")
-            args.append(key["seq"])
-            if name == "before" and after is None:
-                forward = False
-        direction = ("DESC" if desc else "ASC") if forward else ("ASC" if desc else "DESC")
-        sql = (
-            f"SELECT {cols} FROM {table} {'WHERE ' + ' AND '.join(cond) if cond else ''} "
-            f"ORDER BY {p}seq {direction} LIMIT ?"
-        )
-        rows = self.all(sql, [*args, limit + 1])
-        has_more = len(rows) > limit
-        rows = rows[:limit]
-        if not forward:
+            return row["ca"], row["seq"]
+
+        start = key("after", after) if after is not None else None
+        stop = key("before", before) if before is not None else None
+        if stop is not None and start is None:  # walk back from `before`, nearest first, then flip
+            rows = self._walk(table, cols, p, cond, args, desc=desc, forward=False, start=stop, n=limit + 1)
+            has_more = len(rows) > limit
+            rows = rows[:limit]
             rows.reverse()
-        return rows, has_more
+            return rows, has_more
+        if stop is not None:  # both cursors: only rows that come before `before` in list order
+            cond.append(f"({p}created_at {'>' if desc else '<'} ? OR ({p}created_at = ? AND {p}seq < ?))")
+            args += [stop[0], stop[0], stop[1]]
+        rows = self._walk(table, cols, p, cond, args, desc=desc, forward=True, start=start, n=limit + 1)
+        return rows[:limit], len(rows) > limit
+
+    def _walk(
+        self,
+        table: str,
+        cols: str,
+        p: str,
+        cond: list[str],
+        args: list[Any],
+        *,
+        desc: bool,
+        forward: bool,
+        start: tuple[int, int] | None,
+        n: int,
+    ) -> list[sqlite3.Row]:
+        """Up to n rows strictly beyond `start` (or from the first) in the direction of travel.
+        Forward in list order: created_at asc|desc, then seq asc. Backward: the exact reverse."""
+        newer_first = desc == forward  # created_at descending in the direction of travel
+        ca_dir = "DESC" if newer_first else "ASC"
+        seq_dir = "ASC" if forward else "DESC"
+
+        def query(extra: list[str], extra_args: list[Any], limit: int) -> list[sqlite3.Row]:
+            parts = cond + extra
+            sql = (
+                f"SELECT {cols} FROM {table} {'WHERE ' + ' AND '.join(parts) if parts else ''} "
+                f"ORDER BY {p}created_at {ca_dir}, {p}seq {seq_dir} LIMIT ?"
+            )
+            return self.all(sql, [*args, *extra_args, limit])
+
+        if start is None:
+            return query([], [], n)
+        ca, seq = start
+        rows = query([f"{p}created_at = ?", f"{p}seq {'>' if forward else '<'} ?"], [ca, seq], n)
+        if len(rows) < n:
+            rows += query([f"{p}created_at {'<' if newer_first else '>'} ?"], [ca], n - len(rows))
+        return rows

@@ -1,5 +1,8 @@
 """Error responses: OpenAI-shaped `{"error": {message, type, param, code}}` for the API routes and
-Object-Storage-shaped `{"code", "message"}` for the /n routes. Handlers raise; app.py renders."""
+Object-Storage-shaped `{"code", "message"}` for the /n routes. Handlers raise; app.py renders.
+
+A missing object is OCI's generic 404: code `NotAuthorizedOrNotFound`, "... not found, or you are
+not authorized to access it" (`missing=True`, so app.py can answer 400 under `missing_is_400`)."""
 
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ class ApiError(Exception):
         param: str | None = None,
         type_: str | None = None,
         headers: dict[str, str] | None = None,
+        missing: bool = False,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -39,6 +43,7 @@ class ApiError(Exception):
         self.param = param
         self.type = type_ or _TYPES.get(status, "invalid_request_error")
         self.headers = headers or {}
+        self.missing = missing
 
     def body(self) -> dict[str, Any]:
         return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
@@ -48,8 +53,18 @@ def bad_request(message: str, param: str | None = None, code: str | None = None)
     return ApiError(400, message, param=param, code=code)
 
 
-def not_found(kind: str, ident: str) -> ApiError:
-    return ApiError(404, f"No {kind} found with id '{ident}'.", code="not_found")
+NOT_FOUND_CODE = "NotAuthorizedOrNotFound"
+
+
+def not_found(kind: str, ident: str, *, param: str | None = None, suffix: str = "") -> ApiError:
+    """A missing object (`kind` as users say it: "vector store", "file", ...)."""
+    return ApiError(
+        404,
+        f"{kind[0].upper()}{kind[1:]} '{ident}' not found, or you are not authorized to access it{suffix}.",
+        code=NOT_FOUND_CODE,
+        param=param,
+        missing=True,
+    )
 
 
 class OsError(Exception):

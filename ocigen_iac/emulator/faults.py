@@ -15,7 +15,10 @@ from typing import Any
 
 from .config import Faults
 
-API_PREFIXES = ("/20231130/openai/v1", "/openai/v1")
+MANAGEMENT_PREFIX = "/20231130/openai/v1"
+DATA_PREFIX = "/openai/v1"
+API_PREFIXES = (MANAGEMENT_PREFIX, DATA_PREFIX)
+INJECTED_KINDS = ("429", "5xx", "drop", "lost_create", "attach_lost", "page_short", "page_empty_cursor")
 
 
 @dataclass
@@ -77,11 +80,22 @@ class FaultInjector:
         return d
 
     def ingest_fails(self) -> bool:
-        rate = self.faults.ingest_fail_rate
-        if not rate:
+        return self._draw(self.faults.ingest_fail_rate)
+
+    def attach_lost(self) -> bool:
+        return self._draw(self.faults.rate_attach_lost)
+
+    def _draw(self, rate: float) -> bool:
+        if not rate:  # no draw at all: seeded sequences stay as they were without this fault
             return False
         with self._lock:
             return self._rng.random() < rate
+
+    def page_anomaly(self, method: str, path: str) -> str | None:
+        f = self.faults
+        if f.page_anomaly is None or not route_matches(f.routes, method, path):
+            return None
+        return f.page_anomaly
 
 
 class Counters:
@@ -112,5 +126,5 @@ class Counters:
                 "total": self.total,
                 "requests": dict(sorted(self.requests.items())),
                 "status": dict(sorted(self.status.items())),
-                "injected": {k: self.injected.get(k, 0) for k in ("429", "5xx", "drop", "lost_create")},
+                "injected": {k: self.injected.get(k, 0) for k in INJECTED_KINDS},
             }

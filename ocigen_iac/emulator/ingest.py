@@ -2,8 +2,10 @@
 
 An attachment is born `in_progress` with a `ready_at` time (now + ingest delay). The worker picks up
 due attachments in batches, extracts text, chunks it, indexes the chunks for search and marks the
-attachment `completed` or `failed` (last_error `unsupported_file`, `invalid_file`, or `server_error`
-when a fault was injected). Pending work lives in SQLite, so a restart resumes it.
+attachment `completed` or `failed` (last_error `unsupported_file`, `invalid_file` -- also when the
+File was still `uploaded` at attach time -- or `server_error` when a fault was injected). An
+attachment drawn for the `rate_attach_lost` fault vanishes from its store at the moment it completes
+(its batches keep counting it as completed). Pending work lives in SQLite, so a restart resumes it.
 
 Chunking: "tokens" are whitespace-separated words (an approximation of model tokens). A chunk holds
 at most `max_chunk_size_tokens` words and consecutive chunks overlap by `chunk_overlap_tokens`
@@ -174,18 +176,24 @@ class Worker:
         """Process up to BATCH due attachments. Returns True when any were processed."""
         db = self.emu.db
         rows = db.all(
-            "SELECT v.seq, v.vs_id, v.file_id, v.chunking, v.fail_injected, f.filename, f.bytes"
+            "SELECT v.seq, v.vs_id, v.file_id, v.chunking, v.fail_injected, v.pending_error, v.lose_injected,"
+            " f.filename, f.bytes"
             " FROM vs_files v LEFT JOIN files f ON f.id = v.file_id"
             " WHERE v.status = 'in_progress' AND v.ready_at <= ? ORDER BY v.ready_at LIMIT ?",
             [time.time(), BATCH],
         )
         if not rows:
             return False
-        results: list[tuple[Any, ...]] = []
-        for r in rows:
-            results.append(self._process(r))
+        results = [(r["lose_injected"], *self._process(r)) for r in rows]
+        lost = 0
         with db.tx() as c:
-            for seq, vs_id, file_id, status, error, usage, chunks in results:
+            for lose, seq, vs_id, file_id, status, error, usage, chunks in results:
+                if lose and status == "completed":
+                    cur = c.execute("DELETE FROM vs_files WHERE seq = ? AND status = 'in_progress'", [seq])
+                    if cur.rowcount == 1:
+                        c.execute("UPDATE batch_files SET lost = 1 WHERE vs_id = ? AND file_id = ?", [vs_id, file_id])
+                        lost += 1
+                    continue
                 cur = c.execute(
                     "UPDATE vs_files SET status = ?, last_error = ?, usage_bytes = ?"
                     " WHERE seq = ? AND status = 'in_progress'",
@@ -202,10 +210,14 @@ class Worker:
                         "INSERT INTO postings(vs_id, term, chunk_id, tf) VALUES (?, ?, ?, ?)",
                         [(vs_id, t, cid, n) for t, n in terms.items()],
                     )
+        for _ in range(lost):
+            self.emu.counters.inject("attach_lost")
         return True
 
     def _process(self, r: Any) -> tuple[Any, ...]:
         seq, vs_id, file_id = r["seq"], r["vs_id"], r["file_id"]
+        if r["pending_error"]:
+            return seq, vs_id, file_id, "failed", json.loads(r["pending_error"]), 0, None
         if r["fail_injected"]:
             err = {"code": "server_error", "message": "Injected ingestion failure (emulator fault)."}
             return seq, vs_id, file_id, "failed", err, 0, None

@@ -3,6 +3,10 @@
 Every list route reads the same query parameters (`limit`, `order`, `after`, and `before` where
 the API has it), pages through `Db.page`, turns an unknown cursor into a 400 and wraps the rows
 in `{object: "list", data, first_id, last_id, has_more}`.
+
+The `page_anomaly` fault bends pages here: "short" halves the page size (has_more stays true
+while objects remain, which is legal), "empty_cursor" answers an empty last page to any request
+that carries a cursor (which is not).
 """
 
 from __future__ import annotations
@@ -44,6 +48,15 @@ def list_page(
 ) -> JSONResponse:
     limit = limit_param(ctx, default_limit, max_limit)
     order = order_param(ctx)
+    after = ctx.q("after")
+    before = ctx.q("before") if with_before else None
+    anomaly = ctx.emu.faults.page_anomaly(ctx.request.method, ctx.request.url.path)
+    if anomaly == "empty_cursor" and (after is not None or before is not None):
+        ctx.emu.counters.inject("page_empty_cursor")
+        return JSONResponse(list_body([], False))
+    if anomaly == "short" and limit > 1:
+        ctx.emu.counters.inject("page_short")
+        limit = (limit + 1) // 2
     try:
         rows, more = ctx.emu.db.page(
             table=table,
@@ -53,8 +66,8 @@ def list_page(
             key_params=key_params,
             order=order,
             limit=limit,
-            after=ctx.q("after"),
-            before=ctx.q("before") if with_before else None,
+            after=after,
+            before=before,
             cols=cols,
             prefix=prefix,
         )

@@ -1,5 +1,11 @@
 """Resource semantics shared by several routes: rendering rows as API objects (with true status,
-file_counts, usage_bytes), attaching/detaching files, deleting files, and expiry.
+file_counts, usage_bytes), attaching/detaching files, deleting files, readiness, and expiry.
+
+Readiness (wall-clock times stored with the row, so a restart keeps them):
+- a File is `uploaded` until `processed_at`, then `processed`; attaching it earlier is accepted and
+  the attachment ends `failed` (invalid_file, "still being processed");
+- a Vector store is `in_progress` until `ready_at`; the data plane (its files, batches, search)
+  answers 404 until `ready_at + store_visibility_lag_s`.
 
 Expiry is evaluated lazily on every read (`refresh_*`) and eagerly by the background sweeper:
 - a File with expires_at <= now disappears (row, blob and every attachment);
@@ -10,9 +16,11 @@ Expiry is evaluated lazily on every read (`refresh_*`) and eagerly by the backgr
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from .errors import ApiError, not_found
@@ -22,6 +30,10 @@ if TYPE_CHECKING:
 
 AUTO_CHUNKING = {"type": "static", "static": {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": 400}}
 DEFAULT_CONTAINER_MINUTES = 20
+# Keys the server adds to every new store's metadata (as OCI and other servers do); they count
+# towards the 16-key limit, and an update that replaces the metadata without them loses them.
+SERVER_METADATA_KEYS = ("oci_embedding_model", "oci_index_id")
+EMBEDDING_MODEL = "cohere.embed-v4.0"
 
 
 def _j(text: str | None) -> Any:
@@ -38,8 +50,19 @@ def file_obj(row: sqlite3.Row) -> dict[str, Any]:
         "expires_at": row["expires_at"],
         "filename": row["filename"],
         "purpose": row["purpose"],
-        "status": "processed",
+        "status": "processed" if file_processed(row) else "uploaded",
         "status_details": None,
+    }
+
+
+def file_processed(row: sqlite3.Row) -> bool:
+    return bool(time.time() >= row["processed_at"])
+
+
+def still_processing_error(file_id: str) -> dict[str, str]:
+    return {
+        "code": "invalid_file",
+        "message": f"File {file_id} is still being processed; attach it once its status is 'processed'.",
     }
 
 
@@ -55,6 +78,8 @@ def delete_file(emu: Emulator, file_id: str) -> None:
     with emu.db.tx() as c:
         for r in c.execute("SELECT vs_id FROM vs_files WHERE file_id = ?", [file_id]).fetchall():
             _drop_attachment(c, r["vs_id"], file_id)
+        # a batch stops counting a lost attachment of a deleted File, as it does a live one
+        c.execute("UPDATE batch_files SET lost = 0 WHERE file_id = ? AND lost = 1", [file_id])
         c.execute("DELETE FROM files WHERE id = ?", [file_id])
     emu.unlink(emu.blob("files", file_id))
 
@@ -109,14 +134,19 @@ def expire_store(emu: Emulator, vs_id: str) -> None:
         _purge_store_contents(c, vs_id)
 
 
-def get_store(emu: Emulator, vs_id: str, *, usable: bool = False) -> sqlite3.Row:
+def get_store(emu: Emulator, vs_id: str, *, usable: bool = False, data_plane: bool = False) -> sqlite3.Row:
+    """`data_plane`: the caller is a data-plane route, which cannot see a store that is not ready."""
     row = emu.db.one("SELECT * FROM vector_stores WHERE id = ?", [vs_id])
-    if row is None:
+    if row is None or (data_plane and time.time() < row["ready_at"] + emu.config.store_visibility_lag_s):
         raise not_found("vector store", vs_id)
     row = refresh_store(emu, row)
     if usable and row["expired"]:
         raise ApiError(400, f"Vector store '{vs_id}' has expired.", code="vector_store_expired")
     return row
+
+
+def server_metadata() -> dict[str, str]:
+    return {"oci_embedding_model": EMBEDDING_MODEL, "oci_index_id": str(uuid.uuid4())}
 
 
 def touch_store(emu: Emulator, vs_id: str) -> None:
@@ -164,7 +194,7 @@ def store_obj(emu: Emulator, row: sqlite3.Row) -> dict[str, Any]:
     counts, usage = store_counts(emu, row["id"])
     if row["expired"]:
         status = "expired"
-    elif counts["in_progress"]:
+    elif counts["in_progress"] or time.time() < row["ready_at"]:
         status = "in_progress"
     else:
         status = "completed"
@@ -205,30 +235,37 @@ def get_vsf(emu: Emulator, vs_id: str, file_id: str) -> sqlite3.Row:
     return row
 
 
+def _ids_in(c: sqlite3.Connection, sql: str, head: list[Any], ids: list[str]) -> set[str]:
+    """Run `sql` (whose last placeholder list is written `({q})`) over ids in chunks of 500."""
+    out: set[str] = set()
+    for i in range(0, len(ids), 500):
+        part = ids[i : i + 500]
+        out |= {r[0] for r in c.execute(sql.format(q=",".join("?" * len(part))), [*head, *part])}
+    return out
+
+
 def attach(
     emu: Emulator,
     c: sqlite3.Connection,
     vs_id: str,
     entries: list[tuple[str, dict[str, Any] | None, dict[str, Any]]],
     batch_id: str | None = None,
+    not_before: float = 0.0,
 ) -> None:
     """Attach (file_id, attributes, chunking) entries inside an open transaction, in bulk.
-    Idempotent: an existing attachment is kept as it is (and joins the batch)."""
+    Idempotent: an existing attachment is kept as it is (and joins the batch). A File that is not
+    yet processed is attached with a pending error (it ends `failed`). Ingestion starts no earlier
+    than `not_before` (a new store's ready time)."""
     ids = [e[0] for e in entries]
-    existing: set[str] = set()
-    for i in range(0, len(ids), 500):
-        part = ids[i : i + 500]
-        q = ",".join("?" * len(part))
-        existing |= {
-            r[0]
-            for r in c.execute(f"SELECT file_id FROM vs_files WHERE vs_id = ? AND file_id IN ({q})", [vs_id, *part])
-        }
-    now, ready = emu.now(), time.time() + emu.ingest_delay()
+    existing = _ids_in(c, "SELECT file_id FROM vs_files WHERE vs_id = ? AND file_id IN ({q})", [vs_id], ids)
+    unprocessed = _ids_in(c, "SELECT id FROM files WHERE processed_at > ? AND id IN ({q})", [time.time()], ids)
+    now, ready = emu.now(), max(time.time() + emu.ingest_delay(), not_before)
     rows = []
     for fid, attributes, chunking in entries:
         if fid in existing:
             continue
         existing.add(fid)
+        pending = still_processing_error(fid) if fid in unprocessed else None
         rows.append(
             (
                 vs_id,
@@ -238,13 +275,18 @@ def attach(
                 None if attributes is None else json.dumps(attributes),
                 ready,
                 1 if emu.faults.ingest_fails() else 0,
+                None if pending is None else json.dumps(pending),
+                1 if emu.faults.attach_lost() else 0,
             )
         )
     c.executemany(
         "INSERT INTO vs_files(vs_id, file_id, created_at, status, usage_bytes, chunking, attributes,"
-        " ready_at, fail_injected) VALUES (?, ?, ?, 'in_progress', 0, ?, ?, ?, ?)",
+        " ready_at, fail_injected, pending_error, lose_injected) VALUES (?, ?, ?, 'in_progress', 0, ?, ?, ?, ?, ?, ?)",
         rows,
     )
+    # an attachment lost earlier and attached again is live again for every batch that held it
+    c.executemany("UPDATE batch_files SET lost = 0 WHERE vs_id = ? AND file_id = ? AND lost = 1",
+                  [(vs_id, r[1]) for r in rows])
     if batch_id is not None:
         c.executemany(
             "INSERT OR IGNORE INTO batch_files(batch_id, vs_id, file_id) VALUES (?, ?, ?)",
@@ -255,27 +297,13 @@ def attach(
 def check_files_exist(emu: Emulator, file_ids: list[str], param: str) -> None:
     """All-or-nothing: every id must name a live File, else 404 for the whole request."""
     now = emu.now()
-    missing = []
-    for i in range(0, len(file_ids), 500):
-        part = file_ids[i : i + 500]
-        q = ",".join("?" * len(part))
-        found = {
-            r["id"]
-            for r in emu.db.all(
-                f"SELECT id FROM files WHERE id IN ({q}) AND (expires_at IS NULL OR expires_at > ?)",
-                [*part, now],
-            )
-        }
-        missing += [f for f in part if f not in found]
+    live = "SELECT id FROM files WHERE (expires_at IS NULL OR expires_at > ?) AND id IN ({q})"
+    with emu.db.lock:
+        found = _ids_in(emu.db.conn, live, [now], file_ids)
+    missing = [f for f in file_ids if f not in found]
     if missing:
-        raise ApiError(
-            404,
-            f"No file found with id '{missing[0]}'"
-            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
-            + "; nothing was attached.",
-            param=param,
-            code="not_found",
-        )
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise not_found("file", missing[0], param=param, suffix=f"{more}; nothing was attached")
 
 
 # -- batches -------------------------------------------------------------------------------------
@@ -285,6 +313,11 @@ def batch_obj(emu: Emulator, row: sqlite3.Row) -> dict[str, Any]:
         "vs_id = ? AND file_id IN (SELECT file_id FROM batch_files WHERE batch_id = ?)",
         [row["vs_id"], row["id"]],
     )
+    # attachments lost after they completed (fault rate_attach_lost): the batch still counts them
+    lost = emu.db.one("SELECT COUNT(*) n FROM batch_files WHERE batch_id = ? AND lost = 1", [row["id"]])
+    if lost is not None and lost["n"]:
+        counts["completed"] += lost["n"]
+        counts["total"] += lost["n"]
     if row["cancelled"]:
         status = "cancelled"
     elif counts["in_progress"]:
@@ -344,6 +377,13 @@ def container_obj(row: sqlite3.Row) -> dict[str, Any]:
         "expires_after": {"anchor": "last_active_at", "minutes": row["expires_minutes"]},
         "memory_limit": row["memory_limit"],
     }
+
+
+def container_path(emu: Emulator, cfile_id: str, filename: str) -> str:
+    """Where a container file lives: /mnt/data/<hex8>-<filename> (the spec's example shape)."""
+    if emu.config.plain_container_paths:
+        return f"/mnt/data/{filename}"
+    return f"/mnt/data/{hashlib.sha256(cfile_id.encode()).hexdigest()[:8]}-{filename}"
 
 
 def cfile_obj(row: sqlite3.Row) -> dict[str, Any]:

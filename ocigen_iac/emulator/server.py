@@ -1,5 +1,5 @@
 """EmulatorServer (uvicorn in a background thread, for tests and `--local`) and `serve` (blocking,
-for `ocigen-iac emulator`)."""
+for `ocigen-iac emulator`; it prints where it listens once the socket accepts connections)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,28 @@ import uvicorn
 from .app import EmulatorApp
 from .config import EmulatorConfig, Faults
 from .core import Emulator
+from .faults import DATA_PREFIX, MANAGEMENT_PREFIX
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening, non-blocking socket (port 0 = any free port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto is TCP
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def base_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def banner(url: str) -> str:
+    """The line `serve` prints: where the emulator listens and its two API bases."""
+    return f"Emulator listening on {url}  data plane: {url}{DATA_PREFIX}  management: {url}{MANAGEMENT_PREFIX}"
 
 
 def _uvicorn_config(app: EmulatorApp, host: str, port: int) -> uvicorn.Config:
@@ -48,13 +70,7 @@ class EmulatorServer:
             return self
         self.emulator = Emulator(self.config)
         self.emulator.start()
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto is TCP
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        sock.listen(2048)
-        sock.setblocking(False)
+        sock = _listen(self.host, self.port)
         self._sock = sock
         self.port = sock.getsockname()[1]
         self._server = uvicorn.Server(_uvicorn_config(EmulatorApp(self.emulator), self.host, self.port))
@@ -93,16 +109,17 @@ class EmulatorServer:
     # -- addresses -----------------------------------------------------------------------------
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return base_url(self.host, self.port)
 
     @property
     def inference_base(self) -> str:
-        return self.url + "/openai/v1"
+        """The data plane: files, vector-store files, batches, search, containers."""
+        return self.url + DATA_PREFIX
 
     @property
     def management_base(self) -> str:
-        return self.url + "/20231130/openai/v1"
+        """Vector-store create/list/retrieve/update/delete."""
+        return self.url + MANAGEMENT_PREFIX
 
     # -- control -------------------------------------------------------------------------------
     def _emu(self) -> Emulator:
@@ -121,10 +138,14 @@ class EmulatorServer:
 
 
 def serve(config: EmulatorConfig, host: str = "127.0.0.1", port: int = 8080) -> None:
-    """Run the emulator in the foreground until interrupted (Ctrl-C / SIGTERM)."""
+    """Run the emulator in the foreground until interrupted (Ctrl-C / SIGTERM). Prints `banner()`
+    (with the real port when port is 0) once the socket listens, before serving."""
+    sock = _listen(host, port)
     emu = Emulator(config)
     emu.start()
     try:
-        uvicorn.Server(_uvicorn_config(EmulatorApp(emu), host, port)).run()
+        print(banner(base_url(host, sock.getsockname()[1])), flush=True)
+        uvicorn.Server(_uvicorn_config(EmulatorApp(emu), host, sock.getsockname()[1])).run(sockets=[sock])
     finally:
         emu.stop()
+        sock.close()

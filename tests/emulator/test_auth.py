@@ -73,28 +73,33 @@ def _user_signer(priv: str = PRIV) -> Signer:
     )
 
 
-def _client(srv, auth: httpx.Auth) -> httpx.Client:
+def _client(srv, auth: httpx.Auth, base: str | None = None) -> httpx.Client:
     return httpx.Client(
-        base_url=srv.inference_base, auth=auth, timeout=30, headers={"OpenAI-Project": "p", "opc-compartment-id": "c"}
+        base_url=base or srv.inference_base,
+        auth=auth,
+        timeout=30,
+        headers={"OpenAI-Project": "p", "opc-compartment-id": "c"},
     )
 
 
 def test_valid_signatures(signed_emulator) -> None:
-    with _client(signed_emulator, OciAuth(_user_signer())) as c:
-        r = c.post("/vector_stores", json={"name": "kb"})
+    with _client(signed_emulator, OciAuth(_user_signer()), signed_emulator.management_base) as cp:
+        r = cp.post("/vector_stores", json={"name": "kb"})
         assert r.status_code == 200, r.text
-        assert c.get("/vector_stores", params={"limit": 5}).status_code == 200
+        assert cp.get("/vector_stores", params={"limit": 5}).status_code == 200
+    with _client(signed_emulator, OciAuth(_user_signer())) as c:
         r = c.post("/files", files={"file": ("a.txt", b"hello signed world")}, data={"purpose": "assistants"})
         assert r.status_code == 200, r.text
         assert c.delete(f"/files/{r.json()['id']}").status_code == 200
     st = SecurityTokenSigner(TOKEN, serialization.load_pem_private_key(PRIV2.encode(), None))
+    with _client(signed_emulator, OciAuth(st), signed_emulator.management_base) as cp:
+        assert cp.post("/vector_stores", json={"name": "st"}).status_code == 200
     with _client(signed_emulator, OciAuth(st)) as c:
-        assert c.post("/vector_stores", json={"name": "st"}).status_code == 200
         assert c.get("/files").status_code == 200
 
 
 def test_rejections(signed_emulator) -> None:
-    with _client(signed_emulator, OciAuth(_user_signer(), tamper=True)) as c:
+    with _client(signed_emulator, OciAuth(_user_signer(), tamper=True), signed_emulator.management_base) as c:
         r = c.post("/vector_stores", json={"name": "kb"})
         assert r.status_code == 401 and "x-content-sha256" in r.json()["error"]["message"]
     with _client(signed_emulator, OciAuth(_user_signer(PRIV2))) as c:

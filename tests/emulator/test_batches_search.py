@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import httpx
 
-from ocigen_iac.emulator import EmulatorServer
+from ocigen_iac.emulator import VARIANTS, EmulatorServer
 
-from .helpers import client, err, make_store, upload, wait_for
+from .helpers import admin_objects, client, err, missing, new_store, upload_ready, wait_for, wait_store_done
 
 
 def _seed(srv: EmulatorServer, n: int) -> list[str]:
@@ -14,8 +14,8 @@ def _seed(srv: EmulatorServer, n: int) -> list[str]:
 def test_batch_lifecycle(emulator: EmulatorServer) -> None:
     with client(emulator) as c:
         ids = _seed(emulator, 12)
-        docx = upload(c, "x.docx", b"PK")
-        vs = make_store(c)
+        docx = upload_ready(c, "x.docx", b"PK")
+        vs = new_store(emulator)
         b = c.post(
             f"/vector_stores/{vs['id']}/file_batches",
             json={"file_ids": [*ids, docx["id"]], "attributes": {"section": "faq"}},
@@ -43,22 +43,24 @@ def test_batch_lifecycle(emulator: EmulatorServer) -> None:
             if not page["has_more"]:
                 break
             after = page["last_id"]
-        assert sorted(allf) == sorted([*ids, docx["id"]])
-        err(c.get(f"/vector_stores/{vs['id']}/file_batches/vsfb_emu_nope"), 404)
+        assert allf == [*ids, docx["id"]]  # one batch, one second: insertion order
+        missing(c.get(f"/vector_stores/{vs['id']}/file_batches/vsfb_emu_nope"))
+        store = wait_store_done(emulator, vs["id"])
+        assert store["file_counts"] == done["file_counts"]
 
 
 def test_batch_files_form_and_limits(make_emulator) -> None:
     srv = make_emulator(max_batch_files=5, ingest_delay_s=5.0)
     with client(srv) as c:
         ids = _seed(srv, 6)
-        vs = make_store(c)
+        vs = new_store(srv)
         url = f"/vector_stores/{vs['id']}/file_batches"
         assert "at most 5" in err(c.post(url, json={"file_ids": ids}), 400)["message"]
         err(c.post(url, json={"file_ids": []}), 400)
         err(c.post(url, json={"file_ids": ids[:2], "files": [{"file_id": ids[0]}]}), 400)
-        e = err(c.post(url, json={"file_ids": [ids[0], "file-emu-missing"]}), 404)
-        assert "file-emu-missing" in e["message"]
-        objs = httpx.get(f"{srv.url}/_admin/objects").json()
+        e = missing(c.post(url, json={"file_ids": [ids[0], "file-emu-missing"]}))
+        assert "file-emu-missing" in e["message"] and e["param"] == "file_ids"
+        objs = admin_objects(srv)
         assert objs["vector_store_files"] == [] and objs["file_batches"] == []  # no partial creation
         b = c.post(
             url,
@@ -73,6 +75,22 @@ def test_batch_files_form_and_limits(make_emulator) -> None:
         assert len(listed["data"]) == 2
 
 
+def test_file_ids_only_batches_variant(make_emulator) -> None:
+    srv = make_emulator(**VARIANTS["file-ids-batches"])
+    with client(srv) as c:
+        ids = _seed(srv, 2)
+        vs = new_store(srv)
+        url = f"/vector_stores/{vs['id']}/file_batches"
+        e = err(c.post(url, json={"files": [{"file_id": ids[0], "attributes": {"a": 1}}]}), 400)
+        assert e["message"] == "body.file_ids: Field required"
+        assert err(c.post(url, json={"file_ids": ids, "files": [{"file_id": ids[0]}]}), 400)["param"] == "files"
+        assert admin_objects(srv)["file_batches"] == []
+        b = c.post(url, json={"file_ids": ids, "attributes": {"a": 1}}).json()
+        assert b["file_counts"]["total"] == 2
+        got = c.get(f"{url}/{b['id']}/files").json()["data"]
+        assert [f["attributes"] for f in got] == [{"a": 1}, {"a": 1}]
+
+
 def test_search_bm25_and_filters(emulator: EmulatorServer) -> None:
     with client(emulator) as c:
         docs = {
@@ -83,13 +101,13 @@ def test_search_bm25_and_filters(emulator: EmulatorServer) -> None:
                 {"dept": "fin", "year": 2025, "public": True},
             ),
         }
-        vs = make_store(c)
+        vs = new_store(emulator)
         fids = {}
         for name, (text, attrs) in docs.items():
-            f = upload(c, name, text.encode())
+            f = upload_ready(c, name, text.encode())
             fids[name] = f["id"]
             c.post(f"/vector_stores/{vs['id']}/files", json={"file_id": f["id"], "attributes": attrs})
-        wait_for(lambda: c.get(f"/vector_stores/{vs['id']}").json()["status"] == "completed")
+        wait_store_done(emulator, vs["id"])
         url = f"/vector_stores/{vs['id']}/search"
 
         def names(body):
@@ -100,7 +118,9 @@ def test_search_bm25_and_filters(emulator: EmulatorServer) -> None:
             return [d["filename"] for d in page["data"]]
 
         res = c.post(url, json={"query": "vacation days"}).json()
-        assert res["search_query"] == "vacation days"
+        assert res["search_query"] == ["vacation days"]  # always a list of strings
+        several = c.post(url, json={"query": ["vacation", "days"]}).json()
+        assert several["search_query"] == ["vacation", "days"] and several["data"][0]["filename"] == "hr.md"
         top = res["data"][0]
         assert top["filename"] == "hr.md" and top["file_id"] == fids["hr.md"] and 0 < top["score"] < 1
         assert top["attributes"] == {"dept": "hr", "year": 2024} and top["content"][0]["type"] == "text"
@@ -147,4 +167,5 @@ def test_search_bm25_and_filters(emulator: EmulatorServer) -> None:
         err(c.post(url, json={"query": "x", "filters": {"type": "like", "key": "a", "value": 1}}), 400)
         err(c.post(url, json={"query": "x", "filters": {"type": "and", "filters": []}}), 400)
         err(c.post(url, json={"query": "x", "filters": {"type": "in", "key": "a", "value": "notalist"}}), 400)
-        err(c.post("/vector_stores/vs_emu_missing/search", json={"query": "x"}), 404)
+        missing(c.post("/vector_stores/vs_emu_missing/search", json={"query": "x"}))
+        err(c.post(url, json={"query": ["x", 1]}), 400)

@@ -2,25 +2,68 @@ from __future__ import annotations
 
 import httpx
 
-from ocigen_iac.emulator import EmulatorServer
+from ocigen_iac.emulator import VARIANTS, EmulatorConfig, EmulatorServer
 
-from .helpers import client, err, upload
+from .helpers import client, err, in_list_order, missing, processed, upload, wait_for
 
 
-def test_upload_retrieve_content_delete(emulator: EmulatorServer) -> None:
+def test_upload_retrieve_delete(emulator: EmulatorServer) -> None:
     with client(emulator) as c:
         f = upload(c, "notes.md", b"# hi\nsome words")
         assert f["object"] == "file" and f["id"].startswith("file-emu-")
         assert f["bytes"] == 15 and f["filename"] == "notes.md" and f["purpose"] == "assistants"
-        assert f["status"] == "processed" and f["expires_at"] is None
-        assert c.get(f"/files/{f['id']}").json() == f
-        assert c.get(f"/files/{f['id']}/content").content == b"# hi\nsome words"
-        # the management prefix serves the same routes
-        assert httpx.get(f"{emulator.management_base}/files/{f['id']}", headers=c.headers).json() == f
+        assert f["expires_at"] is None and isinstance(f["created_at"], int)
+        processed(c, f)
+        assert c.get(f"/files/{f['id']}").json() == {**f, "status": "processed"}
         r = c.delete(f"/files/{f['id']}")
         assert r.json() == {"id": f["id"], "object": "file", "deleted": True}
-        assert err(c.get(f"/files/{f['id']}"), 404)["code"] == "not_found"
-        err(c.delete(f"/files/{f['id']}"), 404)
+        e = missing(c.get(f"/files/{f['id']}"))
+        assert f["id"] in e["message"]
+        missing(c.delete(f"/files/{f['id']}"))
+
+
+def test_new_file_is_uploaded_before_processed(make_emulator) -> None:
+    srv = make_emulator(file_process_delay_s=EmulatorConfig.file_process_delay_s)
+    with client(srv) as c:
+        f = upload(c, "a.txt", b"hello")
+        assert f["status"] == "uploaded"
+        assert c.get(f"/files/{f['id']}").json()["status"] == "uploaded"
+        assert wait_for(lambda: c.get(f"/files/{f['id']}").json()["status"] == "processed")
+
+
+def test_files_live_on_the_data_plane_only(emulator: EmulatorServer) -> None:
+    with client(emulator) as c:
+        f = upload(c, "a.txt", b"x")
+        for method, path in (("GET", "/files"), ("GET", f"/files/{f['id']}"), ("DELETE", f"/files/{f['id']}")):
+            r = httpx.request(method, f"{emulator.management_base}{path}", headers=c.headers)
+            assert err(r, 404)["code"] == "not_found" and "Unknown route" in r.json()["error"]["message"]
+        assert c.get(f"/files/{f['id']}").status_code == 200  # nothing was deleted
+
+
+def test_content_download_refused_for_assistants_and_user_data(emulator: EmulatorServer) -> None:
+    with client(emulator) as c:
+        for purpose, name in (("assistants", "a.md"), ("user_data", "u.txt")):
+            f = upload(c, name, b"secret words", purpose=purpose)
+            e = err(c.get(f"/files/{f['id']}/content"), 400)
+            assert e["message"] == f"Not allowed to download files of purpose: {purpose}"
+            assert e["type"] == "invalid_request_error"
+        b = upload(c, "b.jsonl", b"{}\n", purpose="batch")
+        assert c.get(f"/files/{b['id']}/content").content == b"{}\n"
+
+
+def test_downloads_allowed_variant(make_emulator) -> None:
+    srv = make_emulator(**VARIANTS["downloads-allowed"])
+    with client(srv) as c:
+        f = upload(c, "notes.md", b"# hi\nsome words")
+        assert c.get(f"/files/{f['id']}/content").content == b"# hi\nsome words"
+
+
+def test_missing_is_400_variant(make_emulator) -> None:
+    srv = make_emulator(**VARIANTS["missing-400"])
+    with client(srv) as c:
+        missing(c.get("/files/file-emu-nope"), 400)
+        missing(c.delete("/files/file-emu-nope"), 400)
+        assert err(c.get("/nope"), 404)["code"] == "not_found"  # an unknown route is still 404
 
 
 def test_purpose_and_type_validation(emulator: EmulatorServer) -> None:
@@ -51,16 +94,18 @@ def test_expires_after(emulator: EmulatorServer) -> None:
         err(c.post("/files", files={"file": ("t.txt", b"x")}, data={"purpose": "assistants", **bad}), 400)
         r = httpx.post(f"{emulator.url}/_admin/expire", json={"file_id": f["id"]})
         assert r.status_code == 200
-        err(c.get(f"/files/{f['id']}"), 404)
+        missing(c.get(f"/files/{f['id']}"))
 
 
 def test_list_pagination(emulator: EmulatorServer) -> None:
     with client(emulator) as c:
-        ids = [upload(c, f"f{i}.txt", b"abc")["id"] for i in range(7)]
+        files = [upload(c, f"f{i}.txt", b"abc") for i in range(7)]
+        ids = [f["id"] for f in files]
         upload(c, "b.jsonl", b"{}", purpose="batch")
         listing = c.get("/files", params={"purpose": "assistants"}).json()
-        assert listing["object"] == "list" and [f["id"] for f in listing["data"]] == ids[::-1]
-        assert listing["first_id"] == ids[-1] and listing["last_id"] == ids[0] and not listing["has_more"]
+        desc = in_list_order(files, "desc")
+        assert listing["object"] == "list" and [f["id"] for f in listing["data"]] == desc
+        assert listing["first_id"] == desc[0] and listing["last_id"] == desc[-1] and not listing["has_more"]
         page1 = c.get("/files", params={"purpose": "assistants", "limit": 3, "order": "asc"}).json()
         assert [f["id"] for f in page1["data"]] == ids[:3] and page1["has_more"]
         page2 = c.get(
@@ -76,10 +121,11 @@ def test_list_pagination(emulator: EmulatorServer) -> None:
             assert err(c.get("/files", params={"limit": bad}), 400)["param"] == "limit"
         assert c.get("/files", params={"limit": 10000}).status_code == 200
         err(c.get("/files", params={"order": "sideways"}), 400)
-        err(c.get("/files", params={"after": "file-emu-nope"}), 400)
+        assert err(c.get("/files", params={"after": "file-emu-nope"}), 400)["param"] == "after"
 
 
-def test_streamed_upload_large(emulator: EmulatorServer) -> None:
+def test_streamed_upload_large(make_emulator) -> None:
+    emulator = make_emulator(**VARIANTS["downloads-allowed"])  # to read the upload back
     size = 8 * 1024 * 1024
 
     def gen():
@@ -119,3 +165,18 @@ def test_max_file_bytes(make_emulator) -> None:
         objs = httpx.get(f"{srv.url}/_admin/objects").json()
         assert len(objs["files"]) == 1
         assert not list((srv.config.data_dir / "blobs" / "tmp").iterdir())
+
+
+def test_files_made_in_one_second_list_in_insertion_order_both_ways(emulator: EmulatorServer) -> None:
+    ids = httpx.post(f"{emulator.url}/_admin/seed_files", json={"count": 30, "prefix": "t"}).json()["ids"]
+    with client(emulator) as c:
+        for order in ("asc", "desc"):
+            got, after = [], None
+            for _ in range(10):
+                params = {"limit": 7, "order": order, **({"after": after} if after else {})}
+                page = c.get("/files", params=params).json()
+                got += [f["id"] for f in page["data"]]
+                if not page["has_more"]:
+                    break
+                after = page["last_id"]
+            assert got == ids, order  # desc is not asc reversed when created_at ties

@@ -1,8 +1,12 @@
-"""The official openai SDK, configured as OCI's docs configure it, against the emulator."""
+"""The official openai SDK, configured as OCI's docs configure it (a data-plane client and a
+management client for vector-store CRUD), used the way OCI makes a user use it: wait for files to
+be processed and for a new store to be ready before touching it from the data plane."""
 
 from __future__ import annotations
 
 import io
+import re
+import time
 
 import pytest
 
@@ -10,6 +14,21 @@ openai = pytest.importorskip("openai")
 
 PROJECT = "ocid1.generativeaiproject.oc1..sdk"
 COMPARTMENT = "ocid1.compartment.oc1..sdk"
+
+
+def _wait_ready(cp, dp, vs_id: str) -> None:
+    """Poll the store to `completed` (as Oracle's sample does), then until the data plane sees it."""
+    deadline = time.monotonic() + 15
+    while cp.vector_stores.retrieve(vs_id).status != "completed":
+        assert time.monotonic() < deadline, "store never became ready"
+        time.sleep(0.05)
+    while True:
+        try:
+            dp.vector_stores.files.list(vector_store_id=vs_id, limit=1)
+            return
+        except openai.NotFoundError:
+            assert time.monotonic() < deadline, "store never became visible"
+            time.sleep(0.05)
 
 
 def test_full_scenario(emulator) -> None:
@@ -29,11 +48,16 @@ def test_full_scenario(emulator) -> None:
     )
     assert it.expires_at == it.created_at + 7200
     assert {f.id for f in dp.files.list()} >= {hr.id, it.id}
+    for f in (hr, it):
+        assert dp.files.wait_for_processing(f.id, poll_interval=0.05, max_wait_seconds=15).status == "processed"
 
     vs = cp.vector_stores.create(
         name="kb", metadata={"team": "support"}, expires_after={"anchor": "last_active_at", "days": 30}
     )
-    assert vs.id.startswith("vs_emu_") and vs.metadata == {"team": "support"}
+    assert vs.id.startswith("vs_emu_") and vs.metadata["team"] == "support" and vs.status == "in_progress"
+    with pytest.raises(openai.NotFoundError):
+        dp.vector_stores.files.list(vector_store_id=vs.id)
+    _wait_ready(cp, dp, vs.id)
     batch = dp.vector_stores.file_batches.create(
         vector_store_id=vs.id,
         files=[{"file_id": hr.id, "attributes": {"dept": "hr"}}, {"file_id": it.id, "attributes": {"dept": "it"}}],
@@ -49,8 +73,9 @@ def test_full_scenario(emulator) -> None:
 
     vf = dp.vector_stores.files.update(hr.id, vector_store_id=vs.id, attributes={"dept": "people"})
     assert vf.attributes == {"dept": "people"}
-    vs = cp.vector_stores.update(vs.id, name="kb2", metadata={"team": "ops"})
-    assert vs.name == "kb2" and vs.metadata == {"team": "ops"}
+    vs = cp.vector_stores.update(vs.id, name="kb2", metadata={**(vs.metadata or {}), "team": "ops"})
+    assert vs.name == "kb2" and vs.metadata is not None and vs.metadata["team"] == "ops"
+    assert vs.metadata["oci_embedding_model"] == "cohere.embed-v4.0"  # kept because it was sent back
     assert [s.id for s in cp.vector_stores.list(limit=20, order="desc")] == [vs.id]
     single = dp.vector_stores.files.create_and_poll(file_id=hr.id, vector_store_id=vs.id, poll_interval_ms=20)
     assert single.status == "completed"
@@ -59,9 +84,9 @@ def test_full_scenario(emulator) -> None:
     ct = dp.containers.create(
         name="sandbox", file_ids=[hr.id], memory_limit="4g", expires_after={"anchor": "last_active_at", "minutes": 30}
     )
-    assert ct.status == "running"
+    assert ct.status == "running" and ct.expires_after is not None and ct.expires_after.minutes == 20
     cf = dp.containers.files.create(ct.id, file=("data.csv", io.BytesIO(b"a,b\n1,2\n")))
-    assert cf.path == "/mnt/data/data.csv"
+    assert re.fullmatch(r"/mnt/data/[0-9a-f]{8}-data\.csv", cf.path)
     assert dp.containers.files.content.retrieve(cf.id, container_id=ct.id).read() == b"a,b\n1,2\n"
     assert len(list(dp.containers.files.list(ct.id))) == 2
     assert [c.id for c in dp.containers.list(name="sandbox")] == [ct.id]
