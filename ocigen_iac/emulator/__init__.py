@@ -8,7 +8,8 @@ Modules: config (EmulatorConfig, Faults), server (EmulatorServer, serve), app (p
 routing), router, core (process state), db (SQLite), model (resource semantics and expiry),
 api_files / api_vector_stores / api_containers (handlers), uploads (streaming multipart),
 ingest (worker and chunking), search (BM25 and filters), auth (API keys, OCI signatures),
-faults (fault injection, counters), objectstorage (/n routes), admin (/_admin routes).
+faults (fault injection, counters), objectstorage (/n routes), admin (/_admin routes),
+control_plane (/20231130 projects, vector store connectors and file syncs; cp_* modules).
 """
 
 from .config import EmulatorConfig, Faults

@@ -91,6 +91,8 @@ class EmulatorConfig:
     faults: Faults = field(default_factory=Faults)
     seed: int = 0
     ingest_delay_s: float = 0.05
+    # seconds a control-plane resource spends CREATING/UPDATING/DELETING (and a file sync ACCEPTED)
+    control_plane_delay_s: float = 0.2
     access_log: bool = False
     max_clock_skew_s: int = 300
     max_batch_files: int = 500
