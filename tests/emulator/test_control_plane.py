@@ -415,3 +415,22 @@ def test_cancel_a_sync_and_one_sync_at_a_time(make_emulator: Callable[..., Emula
     again = cp.sync(conn.id)  # a canceled run forgets what it had started: the next one ingests it
     assert again.lifecycle_state == "SUCCEEDED" and _stat(again.stats, "created") == 1
     assert sorted(cp.store_files(vs["id"])) == ["a.md"]
+
+
+def test_a_sync_in_progress_finishes_after_a_restart(
+    make_emulator: Callable[..., EmulatorServer], tmp_path: Any
+) -> None:
+    data_dir = tmp_path / "persist"
+    srv = make_emulator(signing_keys={KEY_ID: PUB}, data_dir=data_dir, ingest_delay_s=2.0)
+    cp = Cp(srv)
+    vs = make_store(cp.dp, name="kb")
+    cp.put("docs", "a.md", b"alpha document")
+    conn = cp.connector(vs["id"], "docs")
+    run = cp.ai.create_vector_store_connector_file_sync(
+        m.CreateVectorStoreConnectorFileSyncDetails(vector_store_connector_id=conn.id)).data
+    cp.wait(lambda: cp.ai.get_vector_store_connector_file_sync(run.id), "IN_PROGRESS")
+    srv.stop()
+    again = Cp(make_emulator(signing_keys={KEY_ID: PUB}, data_dir=data_dir))
+    done = again.wait(lambda: again.ai.get_vector_store_connector_file_sync(run.id), "SUCCEEDED", "FAILED")
+    assert done.lifecycle_state == "SUCCEEDED" and _stat(done.stats, "created") == 1
+    assert again.search(vs["id"], "alpha") == ["a.md"]
