@@ -13,7 +13,8 @@ Modules: config (EmulatorConfig, Faults, VARIANTS), server (EmulatorServer, serv
 semantics, readiness and expiry), api_files / api_vector_stores / api_containers (handlers),
 uploads (streaming multipart), ingest (worker and chunking), search (BM25 and filters), auth (API
 keys, OCI signatures), faults (fault injection, counters), objectstorage (/n routes), admin
-(/_admin routes).
+(/_admin routes),
+control_plane (/20231130 projects, vector store connectors and file syncs; cp_* modules).
 """
 
 from .config import VARIANTS, EmulatorConfig, Faults

@@ -22,7 +22,7 @@ from typing import Any
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
-from . import admin, api_containers, api_files, api_vector_stores, objectstorage
+from . import admin, api_containers, api_files, api_vector_stores, control_plane, objectstorage
 from .auth import authenticate
 from .config import EmulatorConfig
 from .context import BodyCheck, Ctx
@@ -33,6 +33,16 @@ from .router import Route, Router
 
 log = logging.getLogger("ocigen_iac.emulator")
 LOOPBACK = {"127.0.0.1", "::1", "localhost", "testclient"}
+OCI_FAMILIES = ("os", "cp")  # native OCI routes: {"code", "message"} errors and opc-request-id
+
+
+def _family_of(path: str) -> str:
+    """The family of an unmatched path, so its 404/405 has the right shape."""
+    if path.startswith("/n"):
+        return "os"
+    if path.startswith("/20231130/") and not path.startswith("/20231130/openai/"):
+        return "cp"
+    return "api"
 
 
 def build_router(config: EmulatorConfig) -> Router:
@@ -41,7 +51,7 @@ def build_router(config: EmulatorConfig) -> Router:
     for r in api:
         prefix = MANAGEMENT_PREFIX if r.management else DATA_PREFIX
         router.add(Route(r.method, prefix + r.template, r.handler, r.family, r.management, r.create))
-    for r in (*objectstorage.ROUTES, *admin.ROUTES):
+    for r in (*objectstorage.ROUTES, *control_plane.ROUTES, *admin.ROUTES):
         router.add(r)
     return router
 
@@ -92,7 +102,7 @@ class EmulatorApp:
                     resp = self._error(exc, "admin")
             await resp(scope, receive, send)
             return
-        family = route.family if route is not None else ("os" if path.startswith("/n") else "api")
+        family = route.family if route is not None else _family_of(path)
         key = f"{method} {route.template}" if route is not None else f"{method} <unmatched>"
         try:
             decision = emu.faults.decide(method, path, bool(route and route.create))
@@ -137,7 +147,7 @@ class EmulatorApp:
             log.exception("unhandled error on %s %s", method, path)
             resp = self._error(ApiError(500, "Internal server error.", code="server_error"), family)
         status = resp.status_code
-        if family == "os":
+        if family in OCI_FAMILIES:
             resp.headers.setdefault("opc-request-id", uuid.uuid4().hex.upper())
         emu.counters.record(key, status)
         logged = False
@@ -167,7 +177,7 @@ class EmulatorApp:
     def _error(self, exc: ApiError | OsError, family: str) -> Response:
         if isinstance(exc, OsError):
             return JSONResponse({"code": exc.code, "message": exc.message}, exc.status)
-        if family == "os":
+        if family in OCI_FAMILIES:
             return JSONResponse({"code": exc.code or "Error", "message": exc.message}, exc.status, headers=exc.headers)
         status = exc.status
         if exc.missing and family == "api" and self.emu.config.missing_is_400:
@@ -177,7 +187,9 @@ class EmulatorApp:
     async def _api(self, route: Route, request: Request, params: dict[str, str]) -> Response:
         cfg = self.emu.config
         target = scope_target(request.scope)
-        auth = authenticate(cfg, request.method, target, request.headers, body_headers_required=route.family == "api")
+        auth = authenticate(
+            cfg, request.method, target, request.headers, body_headers_required=route.family in ("api", "cp")
+        )
         if route.family == "api":
             if cfg.require_project and not request.headers.get("openai-project"):
                 raise ApiError(

@@ -179,6 +179,8 @@ class EmulatorConfig:
     file_ids_only_batches: bool = False
     missing_is_400: bool = False
     no_containers: bool = False
+    # seconds a control-plane resource spends CREATING/UPDATING/DELETING (and a file sync ACCEPTED)
+    control_plane_delay_s: float = 0.2
     access_log: bool = False
     max_clock_skew_s: int = 300
     max_batch_files: int = 500

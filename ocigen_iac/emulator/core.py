@@ -36,12 +36,17 @@ class Emulator:
         from .ingest import Worker  # local import: ingest imports model which imports core types
 
         self.worker = Worker(self)
+        from .cp_lifecycle import ControlPlane
+
+        self.control_plane = ControlPlane(self)
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
         self.worker.start()
+        self.control_plane.start()
 
     def stop(self) -> None:
+        self.control_plane.stop()
         self.worker.stop()
         self.db.close()
 
