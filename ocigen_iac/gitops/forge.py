@@ -76,8 +76,7 @@ class Forge:
         self.token_env = token_env
         self.retry = retry or RetryPolicy()
         headers = {"User-Agent": "ocigen-iac-gitops", **auth_headers}
-        self.client = httpx.Client(base_url=base_url.rstrip("/") + "/", headers=headers, timeout=timeout_s,
-                                   follow_redirects=True)  # httpx drops Authorization on a cross-origin hop
+        self.client = httpx.Client(base_url=base_url.rstrip("/") + "/", headers=headers, timeout=timeout_s)
 
     def close(self) -> None:
         self.client.close()
@@ -99,7 +98,7 @@ class Forge:
                 problem = f"{self.name} API {method} /{path.lstrip('/')}: {exc.__class__.__name__}: {exc}"
                 retry_after = None
             else:
-                if response.is_success or (ok_missing and response.status_code == 404):
+                if response.is_success or response.is_redirect or (ok_missing and response.status_code == 404):
                     return response
                 if not self._retryable(response):
                     raise ForgeError(self._explain(method, path, response))
@@ -111,6 +110,26 @@ class Forge:
                 raise TransientError(problem + (f" (after {attempt} attempt(s))" if idempotent else ""))
             time.sleep(sleep)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def download(self, path: str, max_bytes: int) -> bytes:
+        """A file the API answers with a redirect to storage (GitHub artifacts): the storage URL is
+        pre-signed, so it is fetched without our token, which must not leave the API host."""
+        response = self.request("GET", path, follow_redirects=False)
+        if not response.is_redirect:
+            data = response.content
+        else:
+            location = response.headers.get("location", "")
+            with httpx.Client(timeout=self.client.timeout, follow_redirects=True, max_redirects=5) as storage:
+                try:
+                    fetched = storage.get(location)
+                except httpx.TransportError as exc:
+                    raise TransientError(f"{self.name} artifact storage: {exc.__class__.__name__}: {exc}") from None
+            if not fetched.is_success:
+                raise ForgeError(f"{self.name} artifact storage: HTTP {fetched.status_code} for /{path.lstrip('/')}")
+            data = fetched.content
+        if len(data) > max_bytes:
+            raise ForgeError(f"{self.name} API GET /{path.lstrip('/')}: over {max_bytes} bytes")
+        return data
 
     def paged(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
         """Every item of a list endpoint, following page numbers (both APIs take `page`/`per_page`)."""
