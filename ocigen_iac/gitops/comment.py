@@ -141,8 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--token-env", help="environment variable holding the token (default GITHUB_TOKEN / GITLAB_TOKEN)")
     p.add_argument("--title", default="ocigen-iac plan", help="header text before the environment name")
     p.add_argument("--run-url", help="link to the CI run in the footer (default: from the CI environment)")
-    p.add_argument("--label-prefix", default="", help="prefix for the labels, e.g. 'prod/' when one pull request "
-                                                      "plans several environments")
+    p.add_argument("--label-prefix", default="", help="prefix for the labels, e.g. 'prod/' or '{env}/' when one "
+                                                      "pull request plans several environments")
     p.add_argument("--no-label", action="store_true", help="leave the labels alone")
     p.add_argument("--body-out", type=Path, help="also write the comment body to this file (e.g. a job summary)")
     return p
@@ -174,7 +174,8 @@ def run(argv: Sequence[str] | None = None, *, retry: RetryPolicy | None = None) 
             outcome = upsert_comment(review, env, body, retry_wait_s=2 * (retry or RetryPolicy()).backoff_s)
             note = ""
             if label is not None and not args.no_label:
-                note = f"; label {set_plan_label(review, label, args.label_prefix)!r}"
+                prefix = args.label_prefix.replace("{env}", env)
+                note = f"; label {set_plan_label(review, label, prefix)!r}"
         finally:
             review.close()
     except (UsageError, ValueError, ForgeError) as exc:

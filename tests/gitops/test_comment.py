@@ -74,7 +74,7 @@ def test_github_second_run_updates_the_comment_and_switches_the_label(
 
 def test_one_comment_per_environment(forge: FakeForge, tmp_path: Path) -> None:
     assert github(forge, write(tmp_path, plan(CREATE, env="dev")), "--label-prefix", "dev/") == 0
-    assert github(forge, write(tmp_path, plan(DELETE, env="prod")), "--label-prefix", "prod/") == 0
+    assert github(forge, write(tmp_path, plan(DELETE, env="prod")), "--label-prefix", "{env}/") == 0
     assert github(forge, write(tmp_path, plan(env="dev")), "--label-prefix", "dev/") == 0
     bodies = [c["body"] for c in forge.state.comments]
     assert len(bodies) == 2
