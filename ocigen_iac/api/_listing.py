@@ -11,6 +11,10 @@ may order ties the same way in both directions. So the chains stop on *time*, no
 * the descending chain has seen everything created after the oldest time it has reached (D);
 * once A > D (one chain has passed the other's frontier) everything was seen.
 
+When many objects share one second, the descending chain reads that second's objects in the same
+order the ascending one does: it only repeats work. So it stops as soon as a whole page of it was
+already seen, and the ascending chain finishes alone (at most one wasted page).
+
 Anything odd (an item without `created_at`, an order that is not sorted) makes the ascending
 chain run to its end instead. When the caller knows how many objects there are (a store's
 `file_counts.total`), a listing that comes up short is re-done with one chain, and if it is still
@@ -58,11 +62,17 @@ async def _two_chains(make_iter: Callable[[str], AsyncIterator[Any]], slim: Call
     async def chain(order: str) -> None:
         nonlocal desc_task
         seen = 0
+        repeats = 0  # consecutive objects this chain found already listed
         last: float | None = None
         async with contextlib.aclosing(make_iter(order)) as items:
             async for obj in items:
                 if state["done"] or (order == "desc" and state["asc_alone"]):
                     return
+                if order == "desc":
+                    repeats = repeats + 1 if obj.id in out else 0
+                    if repeats >= page_size:  # a tie group read twice: leave it to the ascending chain
+                        state["asc_alone"] = True
+                        return
                 item = slim(obj.model_dump())
                 t = item.get("created_at")
                 if not isinstance(t, int | float) or (last is not None and (t < last if order == "asc" else t > last)):

@@ -173,6 +173,11 @@ class ContainerDocument(DocumentKind):
 
 
 # ------------------------------------------------------------------------------------ live
+def _expiry(live: dict[str, Any]) -> dict[str, Any] | None:
+    expires = live.get("expires_after")
+    return {"anchor": expires.get("anchor"), "minutes": expires.get("minutes")} if expires else None
+
+
 class ContainerType(ResourceType):
     type: ClassVar[str] = "container"
     collection: ClassVar[str] = "/containers"
@@ -199,9 +204,8 @@ class ContainerType(ResourceType):
         return status if status in ("expired", "deleted") else None
 
     def project_live(self, live: dict[str, Any], rs: ResourceState, inst: Instance | None) -> dict[str, Any]:
-        expires = live.get("expires_after") or rs.attrs.get("expires_after")
-        expires = {"anchor": expires.get("anchor"), "minutes": expires.get("minutes")} if expires else None
-        if expires is not None and expires == rs.live.get("accepted_expires_after"):
+        expires = _expiry(live) or rs.attrs.get("expires_after")
+        if expires is not None and expires == rs.live.get("expires_after"):
             expires = rs.attrs.get("expires_after")  # the service's answer to what we asked for
         return {
             "name": live.get("name"),
@@ -210,7 +214,8 @@ class ContainerType(ResourceType):
         }
 
     def snapshot(self, live: dict[str, Any]) -> dict[str, Any]:
-        return {"name": live.get("name"), "memory_limit": live.get("memory_limit")}
+        # expires_after as the service accepted it (OCI answers its fixed 20 minutes whatever we ask)
+        return {"name": live.get("name"), "memory_limit": live.get("memory_limit"), "expires_after": _expiry(live)}
 
     def fingerprint(self, ctx: RunContext, change: Change) -> dict[str, Any]:
         return {"name": (change.after or {})["name"], "attrs": dict(change.after or {})}
@@ -235,11 +240,8 @@ class ContainerType(ResourceType):
             return await self.list_live(ctx, None)
 
         live = await ctx.create_once(self, change, send, relist)
-        snap = self.snapshot(live)
-        accepted = live.get("expires_after")
-        if accepted:
-            snap["accepted_expires_after"] = {"anchor": accepted.get("anchor"), "minutes": accepted.get("minutes")}
-        return ResourceState(self.type, live["id"], attrs=dict(a), live=snap, created_at=live.get("created_at"))
+        return ResourceState(self.type, live["id"], attrs=dict(a), live=self.snapshot(live),
+                             created_at=live.get("created_at"))
 
     async def delete(self, ctx: RunContext, rs: ResourceState) -> str | None:
         from ocigen_iac.api import NotFound

@@ -71,17 +71,17 @@ class SyncState:
     # --- mutations -----------------------------------------------------------------------------
     def _record(self, record: dict[str, Any], *, changes_resources: bool = True) -> None:
         with self._mutex:
-            if self._error is not None:
-                raise self._error
             self.state.apply_record(record)
             if changes_resources:
                 self._changed = True
-            self._pending.append(record)
+            self._pending.append(record)  # journaled even after an error: the local journal loses nothing
             self._queued += 1
             if self._writer is None:
                 self._writer = threading.Thread(target=self._write_loop, name="ocigen-state-writer", daemon=True)
                 self._writer.start()
             self._cond.notify_all()
+            if self._error is not None:
+                raise self._error
 
     def put(self, address: str, resource: ResourceState) -> None:
         self._record({"op": "put", "address": address, "resource": resource.to_dict()})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -65,3 +67,31 @@ def admin(server: Any, method: str, path: str, body: Any = None) -> Any:
     r = httpx.request(method, f"{server.url.rstrip('/')}/_admin/{path}", json=body, timeout=60)
     r.raise_for_status()
     return r.json()
+
+
+async def ready_store(c: Any, body: dict[str, Any]) -> Any:
+    """Create a store and wait until it is `completed` and the data plane answers for it: what a
+    careful caller of the raw client has to do (the engine does it in its vector-store kind)."""
+    from ocigen_iac.api import NotFound
+
+    vs = await c.create_vector_store(body)
+    for _ in range(400):  # bounded: 400 x 25 ms
+        vs = await c.get_vector_store(vs.id)
+        if vs.status == "completed":
+            try:
+                [x async for x in c.iter_vector_store_files(vs.id)]
+                return vs
+            except NotFound:
+                pass
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"store {vs.id} never became ready")
+
+
+async def processed(c: Any, f: Any) -> Any:
+    """Wait until a File is `processed` (files.wait_for_processing)."""
+    for _ in range(400):
+        f = await c.get_file(f.id)
+        if f.status == "processed":
+            return f
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"file {f.id} never got processed")

@@ -53,7 +53,8 @@ asyncio.run(main())
 
 
 def test_known_key_never_appears_in_output(start_emulator: Any, tmp_path: Path) -> None:
-    server = start_emulator()
+    # readiness waits are not what this test is about (it checks what the debug log shows)
+    server = start_emulator(store_ready_delay_s=0, file_process_delay_s=0)
     src = tmp_path / "a.txt"
     src.write_text("hello")
     log_file = tmp_path / "debug.log"

@@ -19,7 +19,7 @@ from ocigen_iac.api import (
 )
 from ocigen_iac.settings import AuthSettings
 
-from .conftest import API_KEY, admin, emu_settings
+from .conftest import API_KEY, admin, emu_settings, processed, ready_store
 from .helpers import run
 from .iam_keys import new_key, write_iam_files
 
@@ -32,7 +32,7 @@ def client(server: Any, opts: ClientOptions = FAST, **kw: Any) -> GenAIClient:
 
 
 def test_every_call_round_trip(start_emulator: Any, tmp_path: Path) -> None:
-    server = start_emulator()
+    server = start_emulator(downloads_allowed=True)  # content download is refused by default (tested there)
     doc = tmp_path / "handbook.md"
     doc.write_text("# Handbook\n\nRefunds are processed within 14 days.\n")
     data = tmp_path / "prices.csv"
@@ -50,8 +50,9 @@ def test_every_call_round_trip(start_emulator: Any, tmp_path: Path) -> None:
             assert await c.file_content(f.id) == doc.read_bytes()
             assert [x.id async for x in c.iter_files(purpose="assistants")] == [f.id]
             f2 = await c.create_file(data, purpose="assistants", filename="prices.csv")
+            f, f2 = await processed(c, f), await processed(c, f2)
 
-            vs = await c.create_vector_store({"name": "kb", "metadata": {"team": "support"}})
+            vs = await ready_store(c, {"name": "kb", "metadata": {"team": "support"}})
             assert (await c.get_vector_store(vs.id)).name == "kb"
             vs = await c.update_vector_store(vs.id, {"name": "kb2"})
             assert vs.name == "kb2"
@@ -108,7 +109,9 @@ def test_pagination_over_more_than_one_page_for_each_list(start_emulator: Any) -
 
             import asyncio
 
-            stores = await asyncio.gather(*(c.create_vector_store({"name": f"s{i}"}) for i in range(101)))
+            first = await ready_store(c, {"name": "s0"})
+            before = dict(c.stats["requests"])  # the readiness wait read the store and its (empty) files
+            stores = [first, *await asyncio.gather(*(c.create_vector_store({"name": f"s{i}"}) for i in range(1, 101)))]
             assert {v.id async for v in c.iter_vector_stores()} == {s.id for s in stores}
             vs = stores[0].id
             batch = await c.create_file_batch(vs, ids[:120])
@@ -119,7 +122,8 @@ def test_pagination_over_more_than_one_page_for_each_list(start_emulator: Any) -
             cid = conts[0].id
             cfs = await asyncio.gather(*(c.create_container_file(cid, file_id=i) for i in ids[:101]))
             assert {x.id async for x in c.iter_container_files(cid)} == {x.id for x in cfs}
-            lists = {k: v for k, v in c.stats["requests"].items() if k.startswith("GET")}
+            lists = {k: v - (before.get(k, 0) if k.startswith("GET /vector_stores") else 0)
+                     for k, v in c.stats["requests"].items() if k.startswith("GET") and k != "GET /vector_stores/{id}"}
             assert lists == {"GET /files": 2, "GET /vector_stores": 2, "GET /vector_stores/{id}/files": 2,
                              "GET /vector_stores/{id}/file_batches/{id}/files": 2, "GET /containers": 2,
                              "GET /containers/{id}/files": 2}
@@ -258,7 +262,7 @@ def test_creates_retried_only_when_not_applied(start_emulator: Any, faults_cls: 
 def test_signed_requests_accepted(start_emulator: Any, tmp_path: Path, kind: str, profile: str) -> None:
     iam = write_iam_files(tmp_path / "oci")
     key_id = iam.user_key_id if kind == "user_principal" else iam.session_key_id
-    server = start_emulator(api_keys=[], signing_keys={key_id: iam.public_pem})
+    server = start_emulator(api_keys=[], signing_keys={key_id: iam.public_pem}, downloads_allowed=True)
     src = tmp_path / "doc.txt"
     src.write_bytes(b"signed upload\n" * 5000)
     auth = AuthSettings(type=kind, profile=profile, config_file=str(iam.config_file))  # type: ignore[arg-type]
@@ -268,7 +272,8 @@ def test_signed_requests_accepted(start_emulator: Any, tmp_path: Path, kind: str
             f = await c.create_file(src, purpose="assistants", filename="doc.txt")
             assert f.bytes == src.stat().st_size
             assert await c.file_content(f.id) == src.read_bytes()
-            vs = await c.create_vector_store({"name": "signed"})
+            f = await processed(c, f)
+            vs = await ready_store(c, {"name": "signed"})
             await c.attach_file(vs.id, f.id)
             await c.cancel_file_batch(vs.id, (await c.create_file_batch(vs.id, [f.id])).id)
             cn = await c.create_container({"name": "signed"})

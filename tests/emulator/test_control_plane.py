@@ -19,7 +19,7 @@ from oci.signer import Signer  # noqa: E402
 
 from ocigen_iac.emulator import EmulatorServer, Faults  # noqa: E402
 
-from .helpers import client, make_store, wait_for  # noqa: E402
+from .helpers import client, make_store, mgmt, visible, wait_for  # noqa: E402
 from .test_auth import KEY_ID, PRIV, PRIV2, PUB  # noqa: E402
 
 TENANCY, USER, FP = KEY_ID.split("/")
@@ -39,6 +39,13 @@ class Cp:
         self.ai = GenerativeAiClient(CONFIG, signer=signer, service_endpoint=srv.url, retry_strategy=NO_RETRY)
         self.os = ObjectStorageClient(CONFIG, signer=signer, service_endpoint=srv.url, retry_strategy=NO_RETRY)
         self.dp = client(srv)
+        self.mg = mgmt(srv)
+
+    def store(self, name: str) -> dict[str, Any]:
+        """A store made on the management prefix, once the data plane can see it."""
+        vs = make_store(self.mg, name=name)
+        visible(self.dp, vs["id"])
+        return vs
 
     def wait(self, get: Callable[[], Any], *states: str, timeout: float = 15.0) -> Any:
         """Poll get().data until its lifecycle_state is one of `states` (bounded)."""
@@ -236,7 +243,7 @@ def test_projects_survive_a_restart(make_emulator: Callable[..., EmulatorServer]
 
 # -- connectors and file syncs -------------------------------------------------------------------
 def test_connector_sync_ingests_updates_and_removes_objects(cp: Cp) -> None:
-    vs = make_store(cp.dp, name="kb")
+    vs = cp.store("kb")
     cp.put("docs", "kb/vacation.md", b"# Vacation\n\nEmployees get twenty vacation days per year.")
     cp.put("docs", "kb/expenses.txt", b"Expenses are reimbursed within thirty days of submission.")
     cp.put("docs", "kb/onboarding.md", b"Onboarding starts with a laptop and a badge.")
@@ -299,7 +306,7 @@ def test_connector_sync_ingests_updates_and_removes_objects(cp: Cp) -> None:
 
 
 def test_binary_text_object_is_a_failed_file(cp: Cp) -> None:
-    vs = make_store(cp.dp, name="kb")
+    vs = cp.store("kb")
     cp.put("raw", "notes.txt", b"\x00\x01\x02binary")
     cp.put("raw", "ok.md", b"fine text")
     run = cp.sync(cp.connector(vs["id"], "raw").id)
@@ -310,7 +317,7 @@ def test_binary_text_object_is_a_failed_file(cp: Cp) -> None:
 
 
 def test_sync_restores_a_file_deleted_behind_its_back(cp: Cp) -> None:
-    vs = make_store(cp.dp, name="kb")
+    vs = cp.store("kb")
     cp.put("docs", "a.md", b"alpha document")
     cp.put("docs", "b.md", b"bravo document")
     conn = cp.connector(vs["id"], "docs")
@@ -339,7 +346,7 @@ def test_oci_sdk_with_an_api_key_signer(make_emulator: Callable[..., EmulatorSer
 
 
 def test_connector_update_changes_what_the_next_sync_reads(cp: Cp) -> None:
-    vs = make_store(cp.dp, name="kb")
+    vs = cp.store("kb")
     cp.put("a", "one.md", b"alpha document")
     cp.put("b", "two.md", b"bravo document")
     conn = cp.connector(vs["id"], "a")
@@ -363,7 +370,7 @@ def test_connector_and_sync_errors(make_emulator: Callable[..., EmulatorServer])
     with pytest.raises(ServiceError) as e:
         cp.connector("vs_emu_missing", "docs")
     assert e.value.status == 404 and "vs_emu_missing" in e.value.message
-    vs = make_store(cp.dp, name="kb")
+    vs = cp.store("kb")
     with pytest.raises(ServiceError) as e:
         cp.ai.create_vector_store_connector(m.CreateVectorStoreConnectorDetails(
             compartment_id=COMP, vector_store_id=vs["id"], display_name="x",
@@ -388,7 +395,7 @@ def test_connector_and_sync_errors(make_emulator: Callable[..., EmulatorServer])
 def test_cancel_a_sync_and_one_sync_at_a_time(make_emulator: Callable[..., EmulatorServer]) -> None:
     srv = make_emulator(signing_keys={KEY_ID: PUB}, ingest_delay_s=600)  # ingestion never finishes by itself
     cp = Cp(srv)
-    vs = make_store(cp.dp, name="kb")
+    vs = cp.store("kb")
     cp.put("docs", "a.md", b"alpha")
     conn = cp.connector(vs["id"], "docs")
     run = cp.ai.create_vector_store_connector_file_sync(
@@ -423,7 +430,7 @@ def test_a_sync_in_progress_finishes_after_a_restart(
     data_dir = tmp_path / "persist"
     srv = make_emulator(signing_keys={KEY_ID: PUB}, data_dir=data_dir, ingest_delay_s=2.0)
     cp = Cp(srv)
-    vs = make_store(cp.dp, name="kb")
+    vs = cp.store("kb")
     cp.put("docs", "a.md", b"alpha document")
     conn = cp.connector(vs["id"], "docs")
     run = cp.ai.create_vector_store_connector_file_sync(

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import json
 import os
 from dataclasses import replace
@@ -67,10 +69,13 @@ def test_a_mid_run_conflict_raises_and_loses_no_record(project: RemoteProject) -
     sync.open()
     project.backend().write_snapshot(_state(3, serial=9))  # someone else writes (a force-unlock...)
     remote_before = project.backend()._get(KEY)
+    sync.put("file.new", ResourceState(kind="file", id="file-new"))
     with pytest.raises(StateError, match="remote state changed underneath this run"):
-        sync.put("file.new", ResourceState(kind="file", id="file-new"))
+        sync.wait_durable()  # the writer met the conflict: the run hears of it at its next durability point
     with pytest.raises(StateError, match="remote state changed underneath this run"):
         sync.put("file.newer", ResourceState(kind="file", id="file-newer"))
+    with contextlib.suppress(StateError):
+        sync.wait_durable()
     with pytest.raises(StateError):
         sync.checkpoint()
     assert project.backend()._get(KEY) == remote_before
@@ -96,6 +101,7 @@ def test_records_are_pushed_at_most_every_interval_and_always_at_checkpoint(proj
     sync.open()
     sync.put("file.a", ResourceState(kind="file", id="file-a"))
     sync.put("file.b", ResourceState(kind="file", id="file-b"))
+    sync.wait_durable()
     assert json.loads(project.backend()._get(KEY)[0])["resources"] == {}  # not yet remote ...
     assert slow.journal_path.exists()  # ... but durable locally
     sync.checkpoint()
@@ -123,6 +129,7 @@ def test_journal_clear_pushes_what_a_checkpoint_without_changes_did_not(project:
     sync = SyncState(backend, "default")
     sync.open()
     sync.record_intent(Intent(address="file.x", kind="file", fingerprint={"filename": "x"}))
+    sync.wait_durable()
     assert "file.x" in json.loads(project.backend()._get(KEY)[0])["intents"]
     sync.clear_intent("file.x")  # nets out: SyncState sees no change and does not write a snapshot
     sync.checkpoint()
@@ -135,6 +142,7 @@ def test_a_crashed_runs_journal_is_replayed_only_onto_the_state_it_extends(proje
     sync = SyncState(crashed, "default")
     sync.open()
     sync.put("file.crash", ResourceState(kind="file", id="file-crash"))
+    sync.wait_durable()
     crashed.close()  # killed: no checkpoint
 
     again = project.backend()

@@ -80,7 +80,7 @@ def test_init_migrate_state_copies_local_state_to_the_remote(project: RemoteProj
     assert remote["lineage"] == "L-local" and remote["serial"] == 3 and len(remote["resources"]) == 2
     assert (local_dir / "default.json").exists()  # left in place as a copy
 
-    again = project.run("init", "-migrate-state")
+    again = project.run("init", "--migrate-state")
     assert again.exit_code == 0 and "nothing to do" in again.stdout
 
     status = project.run("init")
