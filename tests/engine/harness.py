@@ -39,10 +39,15 @@ class Result:
 
 
 class Project:
-    def __init__(self, root: Path, server: EmulatorServer, extra_config: str = "") -> None:
+    def __init__(self, root: Path, server: EmulatorServer, extra_config: str = "",
+                 example_manifests: bool = True) -> None:
+        """`example_manifests=False` starts with an empty manifests/ folder (write your own)."""
         self.root = root
         self.server = server
-        shutil.copytree(REPO / "manifests", root / "manifests")
+        if example_manifests:
+            shutil.copytree(REPO / "manifests", root / "manifests")
+        else:
+            (root / "manifests").mkdir(parents=True)
         (root / "ocigen.yaml").write_text(
             f"""region: us-chicago-1
 project: {PROJECT}
@@ -88,8 +93,12 @@ vars: {{env: test}}
         r.raise_for_status()
         return [f["id"] for f in r.json()["data"]]
 
+    @property
+    def state_file(self) -> Path:
+        return self.root / ".ocigen" / "state" / "default.json"
+
     def state(self) -> dict[str, Any]:
-        return json.loads((self.root / ".ocigen" / "state" / "default.json").read_text())
+        return json.loads(self.state_file.read_text())
 
     def state_id(self, address: str) -> str:
         return self.state()["resources"][address]["id"]
