@@ -9,6 +9,7 @@ per-object figure is the peak above the fixed footprint of a one-file plan, divi
 
 from __future__ import annotations
 
+import math
 import shutil
 import time
 from pathlib import Path
@@ -60,15 +61,14 @@ def measure_size(work: Path, files: int, stores: int, repeats: int) -> dict[str,
         live = sum(len(v) for k, v in objs.items() if k not in ("objects", "file_batches"))
         del objs
         set_latency(server, LATENCY_MS)
-        best = None
+        best, requests = None, 0
         for _ in range(repeats):
             server.reset_counters()
             run = run_measured(project.root, _plan()).check(0)
             if "No changes." not in run.stdout:
                 raise RuntimeError(f"the plan of {live} live objects is not a no-op:\n{run.stdout[-2000:]}")
             if best is None or run.maxrss_kb < best.maxrss_kb:
-                best = run
-        requests = server.counters()["total"]
+                best, requests = run, server.counters()["total"]
         set_latency(server, 0)
         assert best is not None
         return {"live": live, "files": files, "rss_mb": best.maxrss_kb / 1024, "wall_s": best.wall_s,
@@ -87,7 +87,7 @@ def plan_memory(results: Results, work: Path, live_sizes: list[int], *, stores: 
                 f"{base:.0f} MB")
     rows = []
     for target in live_sizes:
-        files = max(1, round((target - stores) / (stores + 1)))
+        files = max(1, math.ceil((target - stores) / (stores + 1)))  # at least `target` live objects
         row = measure_size(work, files, stores, repeats)
         rows.append(row)
         live = int(row["live"])
@@ -95,7 +95,7 @@ def plan_memory(results: Results, work: Path, live_sizes: list[int], *, stores: 
         results.add(group, f"no-op plan, {live} live objects ({files} files x {stores} stores): peak RSS above the "
                     f"{base:.0f} MB footprint, per live object", f"<= {KB_PER_OBJECT} kB",
                     f"{per_kb:.2f} kB (peak {row['rss_mb']:.0f} MB, {row['rss_mb'] * 1024 / live:.2f} kB per object "
-                    f"in all; {row['wall_s']:.2f} s, {row['cpu_s']:.2f} s CPU, {row['requests'] / repeats:.0f} "
+                    f"in all; {row['wall_s']:.2f} s, {row['cpu_s']:.2f} s CPU, {row['requests']:.0f} "
                     f"requests; set-up apply {row['setup_s']:.0f} s)", per_kb <= KB_PER_OBJECT)
         if live >= 100_000:
             limit = MB_AT_100K * live / 100_000
