@@ -53,6 +53,7 @@ class Figure:
 class Results:
     figures: list[Figure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)  # markdown tables printed after the figures
 
     def add(self, group: str, name: str, target: str, measured: str, ok: bool | None = None,
             *, deterministic: bool = False) -> Figure:
@@ -196,6 +197,39 @@ def run_cli(cwd: Path, args: list[str], *, timeout: float = 3600.0, env: dict[st
         err.seek(0)
         return CliRun(args, proc.returncode, wall, int(usage.ru_maxrss), out.read().decode(errors="replace"),
                       err.read().decode(errors="replace"), usage.ru_utime + usage.ru_stime)
+
+
+MEASURE = REPO / "benchmarks" / "measure.py"
+
+
+def ocigen_command() -> list[str]:
+    """The installed `ocigen-iac` console script (what a user runs), else `python -m ocigen_iac.cli`."""
+    script = Path(sys.executable).with_name("ocigen-iac")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ocigen_iac.cli"]
+
+
+def run_measured(cwd: Path, cmd: list[str], *, timeout: float = 3600.0,
+                 env: dict[str, str] | None = None) -> CliRun:
+    """Run any command through benchmarks/measure.py: wall time including start-up, and the
+    command's own peak RSS (kB) and CPU time, measured by a small launcher (see its docstring)."""
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        report = Path(tmp) / "measure.json"
+        proc = subprocess.Popen([sys.executable, str(MEASURE), str(report), *cmd], cwd=cwd, env=child_env(env),
+                                stdout=out, stderr=err, start_new_session=True)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+            raise RuntimeError(f"{' '.join(cmd)} did not finish within {timeout:.0f} s") from None
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+        if not report.exists():
+            raise RuntimeError(f"measure.py failed for {' '.join(cmd)}:\n{stderr[-3000:]}")
+        data = json.loads(report.read_text())
+    return CliRun(cmd, int(data["returncode"]), float(data["wall_s"]), int(data["maxrss_kb"]), stdout, stderr,
+                  float(data["cpu_s"]))
 
 
 # --- maths -----------------------------------------------------------------------------------------

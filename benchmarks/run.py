@@ -1,7 +1,7 @@
 """Performance benchmarks: `python -m benchmarks.run [--quick] [--only NAME ...] [--markdown FILE]`.
 
 Runs every scenario against the emulator on 127.0.0.1 with 20 ms injected latency per request
-(set-up runs at 0 ms) and parallelism 8, prints each figure beside its target with PASS/FAIL,
+(vs-sdk: 20 and 60 ms; set-up runs at 0 ms) and parallelism 8, prints each figure beside its target with PASS/FAIL,
 and exits 1 if any figure fails. `--markdown FILE` writes the results table (with the machine
 description) for docs/performance.md. `--quick` shrinks every size (a smoke test, not the targets).
 """
@@ -16,10 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import scenarios
+from benchmarks import plan_memory, scenarios, vs_sdk
 from benchmarks.common import LATENCY_MS, PARALLELISM, Results, workdir
 
-SCENARIOS = ("startup", "noop", "hash", "apply", "memory", "growth")
+SCENARIOS = ("startup", "noop", "hash", "apply", "memory", "growth", "vs-sdk", "plan-memory")
 
 
 def machine() -> str:
@@ -50,6 +50,8 @@ def markdown(results: Results, elapsed_s: float) -> str:
              "| Group | Figure | Target | Measured | Result |", "|---|---|---|---|---|"]
     for f in results.figures:
         lines.append(f"| {f.group} | {f.name} | {f.target} | {f.measured} | {f.verdict or 'info'} |")
+    for table in results.tables:
+        lines += ["", table.rstrip("\n")]
     if results.notes:
         lines += ["", *(f"- {n}" for n in results.notes)]
     return "\n".join(lines) + "\n"
@@ -61,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke test; wall targets not meaningful)")
     ap.add_argument("--markdown", type=Path, help="write the results table to this file")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    ap.add_argument("--live-objects", type=int, nargs="+", default=[10_000, 50_000, 100_000],
+                    help="plan-memory sizes (live objects)")
+    ap.add_argument("--repeats", type=int, default=3, help="vs-sdk repeats (median reported)")
     args = ap.parse_args(argv)
     chosen = args.only or list(SCENARIOS)
     q = args.quick
@@ -90,6 +95,13 @@ def main(argv: list[str] | None = None) -> int:
         if "growth" in chosen:
             print("\n== growth", flush=True)
             scenarios.growth(results, work, [100, 1000, 5000] if q else [1000, 10_000, 50_000])
+        if "vs-sdk" in chosen:
+            print("\n== vs the openai SDK", flush=True)
+            sizes = vs_sdk.VsSdkSizes(docs=100, repeats=1) if q else vs_sdk.VsSdkSizes(repeats=args.repeats)
+            vs_sdk.compare(results, work, sizes)
+        if "plan-memory" in chosen:
+            print("\n== plan memory", flush=True)
+            plan_memory.plan_memory(results, work, [1000, 5000] if q else args.live_objects)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

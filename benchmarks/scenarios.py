@@ -136,7 +136,15 @@ def noop_plan(results: Results, work: Path, sizes: NoopSizes, *, wall_targets: b
                     f"{requests}", requests <= floor + 2 * sizes.stores, deterministic=True)
         results.add(group, f"fewer requests than one GET per managed resource ({managed})", ">= 30x",
                     f"{managed / requests:.0f}x", managed / requests >= 30, deterministic=True)
+        results.add(group, "listing: requests / page-count floor", "(informational; 1.00 = no extra page)",
+                    f"{requests / floor:.2f} ({requests} vs {floor})")
         walls = sorted(r[0].wall_s for r in measured)
+        if wall_targets:
+            floor_s = floor * LATENCY_MS / 1000 / PARALLELISM
+            med = statistics.median(walls)
+            results.add(group, "listing: wall / (page floor x latency / parallelism), median plan",
+                        "(informational; 1.0 = every page in flight 8 at a time, nothing else)",
+                        f"{med / floor_s:.1f}x ({med:.2f} s vs {floor_s:.2f} s)")
         ideal = requests * LATENCY_MS / 1000 / PARALLELISM
         if wall_targets:
             results.add(group, f"wall time, whole `ocigen-iac plan` process (best of {len(walls)}; "

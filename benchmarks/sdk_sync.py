@@ -1,0 +1,189 @@
+"""What a careful user writes instead of ocigen-iac: a folder of documents kept in one vector store,
+with the official `openai` SDK only. The vs-SDK benchmark runs it as its own process.
+
+    python benchmarks/sdk_sync.py create --docs DIR --state FILE --name NAME ...
+    python benchmarks/sdk_sync.py sync   --docs DIR --state FILE ...
+    python benchmarks/sdk_sync.py check  --docs DIR --state FILE ...   (exit 0 no changes, 2 changes)
+
+Connection options: --inference-base, --management-base (vector store create/list/get live on the
+management base, everything else on the inference base), --project, --compartment, and
+--api-key-env (the variable holding the API key). --concurrency N (default 8).
+
+`create` makes the store (waits until it is ready, if the service makes a new store wait) and
+uploads every document with `file_batches.upload_and_poll`, 500 per batch. `sync` lists the
+store's files and the project's files, compares them with the documents (name, size, and the
+SHA-256 recorded in FILE at the last upload), uploads what changed, attaches each new file with
+`vector_stores.files.create_and_poll` and deletes the attachment and file it replaces, N at a
+time. `check` is the list-and-compare phase of `sync` alone; it prints the plan as JSON.
+
+The script depends on nothing from ocigen-iac.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openai import OpenAI
+
+BATCH_SIZE = 500  # the file-batch limit
+STORE_READY_TIMEOUT_S = 300.0
+
+
+@dataclass
+class Clients:
+    data: OpenAI  # inference base: files, vector store files and batches
+    management: OpenAI  # management base: vector store create / get
+
+
+@dataclass
+class Plan:
+    upload: list[str] = field(default_factory=list)  # document names to upload and attach
+    delete: list[tuple[str, str]] = field(default_factory=list)  # (name, file id) to detach and delete
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.upload or self.delete)
+
+
+def connect(args: argparse.Namespace) -> Clients:
+    key = os.environ.get(args.api_key_env)
+    if not key:
+        sys.exit(f"error: set {args.api_key_env} to the API key")
+    common: dict[str, Any] = {"api_key": key, "project": args.project,
+                              "default_headers": {"opc-compartment-id": args.compartment}}
+    return Clients(OpenAI(base_url=args.inference_base, **common), OpenAI(base_url=args.management_base, **common))
+
+
+def documents(folder: Path) -> dict[str, Path]:
+    return {p.name: p for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def save_state(path: Path, store_id: str, hashes: dict[str, str]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"vector_store_id": store_id, "sha256": hashes}, indent=1, sort_keys=True))
+    tmp.replace(path)
+
+
+# --- create: a new store with every document ----------------------------------------------------
+def create(clients: Clients, args: argparse.Namespace) -> int:
+    docs = documents(args.docs)
+    store = clients.management.vector_stores.create(name=args.name)
+    deadline = time.monotonic() + STORE_READY_TIMEOUT_S
+    while store.status == "in_progress":
+        if time.monotonic() > deadline:
+            sys.exit(f"error: vector store {store.id} was not ready after {STORE_READY_TIMEOUT_S:.0f} s")
+        time.sleep(1.0)
+        store = clients.management.vector_stores.retrieve(store.id)
+    if store.status != "completed":
+        sys.exit(f"error: vector store {store.id} is {store.status}")
+    hashes: dict[str, str] = {}
+    names = list(docs)
+    for start in range(0, len(names), BATCH_SIZE):
+        chunk = names[start:start + BATCH_SIZE]
+        batch = clients.data.vector_stores.file_batches.upload_and_poll(
+            store.id, files=[docs[n] for n in chunk], max_concurrency=args.concurrency)
+        if batch.file_counts.completed != len(chunk):
+            sys.exit(f"error: batch {batch.id}: {batch.file_counts.completed} of {len(chunk)} files completed "
+                     f"({batch.file_counts.failed} failed)")
+        hashes.update((n, sha256(docs[n])) for n in chunk)
+        save_state(args.state, store.id, hashes)  # after every batch, so a failure keeps what landed
+    save_state(args.state, store.id, hashes)
+    print(f"created {store.id} with {len(hashes)} files")
+    return 0
+
+
+# --- sync / check ---------------------------------------------------------------------------------
+def compare(clients: Clients, args: argparse.Namespace) -> tuple[str, dict[str, Path], Plan, dict[str, str]]:
+    """List the store's files and the project's files; decide what to upload and what to delete."""
+    state = json.loads(args.state.read_text())
+    store_id: str = state["vector_store_id"]
+    recorded: dict[str, str] = state["sha256"]
+    attached = {f.id: f.status for f in clients.data.vector_stores.files.list(store_id, limit=100)}
+    remote: dict[str, list[tuple[str, int, str]]] = {}  # name -> [(file id, bytes, status)] in the store
+    for f in clients.data.files.list(purpose="assistants"):
+        if f.id in attached:
+            remote.setdefault(f.filename, []).append((f.id, f.bytes, attached[f.id]))
+    docs = documents(args.docs)
+    hashes = {name: sha256(path) for name, path in docs.items()}
+    plan = Plan()
+    for name, path in docs.items():
+        live = remote.get(name, [])
+        same = (len(live) == 1 and live[0][1] == path.stat().st_size and live[0][2] == "completed"
+                and recorded.get(name) == hashes[name])
+        if not same:
+            plan.upload.append(name)
+            plan.delete += [(name, fid) for fid, _, _ in live]
+    for name, live in remote.items():
+        if name not in docs:
+            plan.delete += [(name, fid) for fid, _, _ in live]
+    return store_id, docs, plan, hashes
+
+
+def check(clients: Clients, args: argparse.Namespace) -> int:
+    _, _, plan, _ = compare(clients, args)
+    print(json.dumps({"upload": plan.upload, "delete": [name for name, _ in plan.delete]}))
+    return 2 if plan.has_changes else 0
+
+
+def sync(clients: Clients, args: argparse.Namespace) -> int:
+    store_id, docs, plan, hashes = compare(clients, args)
+    old = {name: [fid for n, fid in plan.delete if n == name] for name in plan.upload}
+    data = clients.data
+
+    def remove(file_id: str) -> None:
+        data.vector_stores.files.delete(file_id, vector_store_id=store_id)
+        data.files.delete(file_id)
+
+    def replace(name: str) -> str:
+        new = data.files.create(file=docs[name], purpose="assistants")
+        vsf = data.vector_stores.files.create_and_poll(new.id, vector_store_id=store_id)
+        if vsf.status != "completed":
+            raise RuntimeError(f"{name}: attachment {vsf.status}: {vsf.last_error}")
+        for fid in old[name]:  # only once the new file is searchable
+            remove(fid)
+        return name
+
+    orphans = [fid for name, fid in plan.delete if name not in old]
+    with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+        done = list(pool.map(replace, plan.upload))
+        list(pool.map(remove, orphans))
+    recorded = json.loads(args.state.read_text())["sha256"]
+    recorded = {n: h for n, h in recorded.items() if n in docs}
+    recorded.update((n, hashes[n]) for n in done)
+    save_state(args.state, store_id, recorded)
+    print(f"uploaded {len(done)}, deleted {len(plan.delete)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="sdk_sync.py", description=__doc__.split("\n")[0])
+    ap.add_argument("command", choices=("create", "sync", "check"))
+    ap.add_argument("--docs", type=Path, required=True)
+    ap.add_argument("--state", type=Path, required=True)
+    ap.add_argument("--name", default="kb")
+    ap.add_argument("--inference-base", required=True)
+    ap.add_argument("--management-base", required=True)
+    ap.add_argument("--project", required=True)
+    ap.add_argument("--compartment", required=True)
+    ap.add_argument("--api-key-env", default="OPENAI_API_KEY")
+    ap.add_argument("--concurrency", type=int, default=8)
+    args = ap.parse_args(argv)
+    clients = connect(args)
+    return {"create": create, "sync": sync, "check": check}[args.command](clients, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
