@@ -12,9 +12,9 @@ address with string operations: children, renames and "is this inside that" are 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
-import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
 
