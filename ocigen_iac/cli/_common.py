@@ -78,7 +78,8 @@ def guarded(fn: Any) -> Any:
 
 
 def error_text(text: str) -> str:
-    return f"Error: {text}" if not text.startswith(("Error", "error", "\n")) and ": error:" not in text else text
+    plain = text.startswith(("Error", "error", "\n", "Interrupted")) or ": error:" in text
+    return text if plain else f"Error: {text}"
 
 
 def duration(text: str, flag: str = "--lock-timeout") -> float:

@@ -377,6 +377,19 @@ class _Planner:
                     out.add(rk)
         return out
 
+    def orphaned_children(self, changes: dict[str, Change]) -> None:
+        """A child planned to go away with its parent, whose parent stays (targeting), is deleted itself."""
+        for c in changes.values():
+            if c.reason != ReasonCode.PARENT_DELETED or c.parent is None:
+                continue
+            parent = changes.get(str(c.parent))
+            if parent is None or not (parent.action == Action.DELETE or parent.action.is_replace):
+                cause = next((t for t in changes.values() if t is not c and self._depends_on(c, t)
+                              and t.action == Action.DELETE), None)
+                c.reasons = [Reason(ReasonCode.DEPENDENCY_DELETED, f"{cause.address} is destroyed") if cause
+                             else Reason(ReasonCode.DESTROY_MODE if self.req.mode == "destroy"
+                                         else ReasonCode.NOT_IN_CONFIG)]
+
     def keep_safe_deletes(self, changes: dict[str, Change]) -> dict[str, Change]:
         """Never delete an object something still uses without moving off it in this plan (the
         applier checks again before each delete; a replacement keeps its old object deposed)."""
@@ -404,6 +417,7 @@ class _Planner:
         self.plan_deletes()
         changes = {k: c for k, c in self.decided.items() if c.action != Action.NOOP}
         changes = self.restrict(changes)
+        self.orphaned_children(changes)
         changes = self.keep_safe_deletes(changes)
         self.check_prevent_destroy(changes.values())
         if self.req.mode == "refresh-only":

@@ -48,10 +48,11 @@ class Reporter:
         self.line(f"{address}: {verb}...")
 
     def done(self, address: str, verb: str, detail: str = "") -> None:
-        took = time.monotonic() - self._started.pop(address + verb, time.monotonic())
+        started = self._started.pop(address + verb, None)
         suffix = f" [{detail}]" if detail else ""
         self.events.append((address, f"{verb} complete"))
-        self.line(f"{address}: {verb} complete after {took:.0f}s{suffix}")
+        after = f" after {time.monotonic() - started:.0f}s" if started is not None else ""
+        self.line(f"{address}: {verb} complete{after}{suffix}")
 
     def fail(self, address: str, message: str) -> None:
         self.events.append((address, "failed"))

@@ -269,7 +269,7 @@ def run_apply(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode
                 label = "destroy" if mode == "destroy" else "apply"
                 result = await apply_plan(ctx, plan, parallelism=opts.parallelism, cancel=cancel, abort=abort,
                                           label=label)
-                if result.failures or result.cancelled:
+                if result.failures or result.cancelled or mode == "destroy":
                     return result
                 await _verify_and_repair(ctx, desired, plan, opts, result, cancel, abort)
                 return result
@@ -279,7 +279,7 @@ def run_apply(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode
         if result.cancelled:
             sync.checkpoint()
             raise Interrupted("Interrupted: in-flight operations were finished or stopped, and state was saved. "
-                              "Run apply again to continue where it stopped.")
+                              "Run apply again to continue where it stopped.")  # exit 130
         return outcome
 
 
@@ -347,9 +347,7 @@ def _install_interrupt(cancel: asyncio.Event, abort: asyncio.Event, reporter: Re
         loop.add_signal_handler(signal.SIGINT, second)
 
     def second() -> None:
-        if not abort.is_set():
-            reporter.line("Second interrupt: stopping in-flight operations; state is being saved.")
-        abort.set()
+        abort.set()  # the closing line says what happened
 
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGINT, first)

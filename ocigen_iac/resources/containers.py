@@ -268,6 +268,7 @@ class ContainerFileType(ResourceType):
     collection: ClassVar[str] = "/containers/{id}/files"
     parent_type: ClassVar[str | None] = "container"
     create_before_destroy: ClassVar[bool] = False  # the same name inside the container
+    informational: ClassVar[frozenset[str]] = frozenset({"container", "source", "upload"})  # identity, not content
     verify_after_apply: ClassVar[bool] = True
     shown_on_create: ClassVar[tuple[str, ...]] = ("container", "source", "filename", "bytes")
     importable: ClassVar[bool] = False

@@ -193,6 +193,9 @@ class AttachmentType(ResourceType):
     collection: ClassVar[str] = "/vector_stores/{id}/files"
     parent_type: ClassVar[str | None] = "vector_store"
     update_fields: ClassVar[frozenset[str]] = frozenset({"attributes"})
+    # which store and which File are the attachment's identity (its address and pointed ids), not
+    # attributes to diff: a rename of either moves the attachment, it does not re-make it
+    informational: ClassVar[frozenset[str]] = frozenset({"vector_store", "file"})
     create_before_destroy: ClassVar[bool] = False  # one file cannot be attached to a store twice
     batch_limit: ClassVar[int] = MAX_BATCH_FILES
     verify_after_apply: ClassVar[bool] = True

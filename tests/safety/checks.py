@@ -13,6 +13,7 @@ calls) and compares it with the checkout's state:
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Set as AbstractSet
 from typing import Any, Protocol
@@ -104,7 +105,7 @@ def assert_store_has_exactly(checkout: Checkout, store_address: str, file_addres
 def assert_no_stray_files(checkout: Checkout, foreign: AbstractSet[str] = frozenset()) -> None:
     """Live Files = foreign ones + the current object of every File address in state."""
     res = resources(checkout)
-    deposed = sorted(a for a in res if "#deposed" in a)
+    deposed = sorted(f"{d['address']} ({d['resource']['id']})" for d in checkout.state().get("deposed", []))
     assert not deposed, f"state still holds replaced objects: {deposed[:5]}"
     tracked = {rs["id"] for rs in res.values() if rs["kind"] == "file"}
     live = [f["id"] for f in live_files(checkout.http)]
@@ -129,3 +130,8 @@ def apply_ok(checkout: Checkout, *args: str) -> Result:
     r = checkout.run("apply", "manifests", "--auto-approve", *args)
     assert r.exit_code == 0, r.output[-4000:]
     return r
+
+
+def container_file_name(path: str) -> str:
+    """The file name in a container file's path; services prefix it with a hash (/mnt/data/<hash>-<name>)."""
+    return re.sub(r"^[0-9a-f]{8}-", "", path.rsplit("/", 1)[-1])

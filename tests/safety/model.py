@@ -43,7 +43,7 @@ import yaml
 
 from ocigen_iac.emulator import EmulatorConfig, EmulatorServer, Faults
 from tests.engine.harness import Project, Result
-from tests.safety.checks import NO_CHANGES, assert_store_has_exactly
+from tests.safety.checks import NO_CHANGES, assert_store_has_exactly, container_file_name
 from tests.safety.proc import spawn_cli
 
 WORDS = ("refund", "invoice", "storage", "quota", "policy", "escalate", "backup", "region", "latency",
@@ -387,6 +387,11 @@ def plant_foreign(project: Project) -> Foreign:
     store.raise_for_status()
     sid = store.json()["id"]
     first = next(iter(files))
+    for _ in range(400):  # a new store and new files are not usable at once (bounded wait, as a user would)
+        ready = all(http.get(f"/files/{f}").json().get("status") == "processed" for f in files)
+        if ready and http.get(f"/vector_stores/{sid}/files").status_code == 200:
+            break
+        time.sleep(0.025)
     http.post(f"/vector_stores/{sid}/files", json={"file_id": first}).raise_for_status()
     container = http.post("/containers", json={"name": "sandbox"})
     container.raise_for_status()
@@ -476,7 +481,7 @@ def check_converged(project: Project, world: World, foreign: Foreign) -> None:
     check_live_equals_state(project, foreign)
     check_foreign_untouched(project, foreign)
     res = state_resources(project)
-    deposed = [a for a in res if "#deposed" in a]
+    deposed = [d["address"] for d in (project.state().get("deposed", []) if project.state_file.exists() else [])]
     check(not deposed, f"replaced objects left in state: {deposed[:3]}")
     for store, docs in world.declared_documents().items():
         try:
@@ -487,7 +492,7 @@ def check_converged(project: Project, world: World, foreign: Foreign) -> None:
     for address, names in world.declared_container_files().items():
         check(address in res, f"{address} is not in state")
         cid = res[address]["id"]
-        live = sorted(c["path"].rsplit("/", 1)[-1] for c in objects["container_files"] if c["container_id"] == cid)
+        live = sorted(container_file_name(c["path"]) for c in objects["container_files"] if c["container_id"] == cid)
         check(live == names, f"{address} holds {live}, declared {names}")
     plan = project.run("plan", "manifests", "--detailed-exitcode")
     check(plan.exit_code == 0 and NO_CHANGES in plan.stdout,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from tests.engine.harness import Project
-from tests.safety.checks import apply_ok, assert_converged, assert_store_has_exactly, resources
+from tests.safety.checks import apply_ok, assert_converged, assert_store_has_exactly, container_file_name, resources
 
 STORE = "vector_store.support-kb"
 CONTAINER = "container.analyst-sandbox"
@@ -84,7 +84,8 @@ def test_destroy_target_file_lists_and_destroys_its_attachments_and_copies_and_s
     assert not implied & set(resources(project)), "state still records what was destroyed"
     assert_store_has_exactly(project, STORE, documents - {HANDBOOK})  # every other document stays
     cid = resources(project)[CONTAINER]["id"]
-    names = sorted(f["path"].rsplit("/", 1)[-1] for f in project.http.get(f"/containers/{cid}/files").json()["data"])
+    names = sorted(container_file_name(f["path"])
+                   for f in project.http.get(f"/containers/{cid}/files").json()["data"])
     assert names == ["prices.csv"]
 
     assert creates_in_next_plan(project) == implied
