@@ -10,11 +10,14 @@ management base, everything else on the inference base), --project, --compartmen
 --api-key-env (the variable holding the API key). --concurrency N (default 8).
 
 `create` makes the store (waits until it is ready, if the service makes a new store wait) and
-uploads every document with `file_batches.upload_and_poll`, 500 per batch. `sync` lists the
+uploads every document (N at a time), waits until each is processed (`files.wait_for_processing`,
+as Oracle's samples do: a file attached while still `uploaded` fails), then attaches them with
+`file_batches.create_and_poll`, 500 per batch. (The SDK's `upload_and_poll` does not wait for
+processing, so on such a service it fails every file.) `sync` lists the
 store's files and the project's files, compares them with the documents (name, size, and the
 SHA-256 recorded in FILE at the last upload), uploads what changed, attaches each new file with
-`vector_stores.files.create_and_poll` and deletes the attachment and file it replaces, N at a
-time. `check` is the list-and-compare phase of `sync` alone; it prints the plan as JSON.
+`vector_stores.files.create_and_poll` once it is processed, and deletes the attachment and file it
+replaces, N at a time. `check` is the list-and-compare phase of `sync` alone; it prints the plan as JSON.
 
 The script depends on nothing from ocigen-iac.
 """
@@ -34,6 +37,7 @@ from typing import Any
 
 from openai import OpenAI
 
+POLL_S = 0.2  # a careful user's poll interval (the SDK's default for files is 5 s)
 BATCH_SIZE = 500  # the file-batch limit
 STORE_READY_TIMEOUT_S = 300.0
 
@@ -91,10 +95,18 @@ def create(clients: Clients, args: argparse.Namespace) -> int:
         sys.exit(f"error: vector store {store.id} is {store.status}")
     hashes: dict[str, str] = {}
     names = list(docs)
+    data = clients.data
+
+    def upload(name: str) -> str:
+        f = data.files.create(file=docs[name], purpose="assistants")
+        data.files.wait_for_processing(f.id, poll_interval=POLL_S, max_wait_seconds=300)
+        return f.id
+
     for start in range(0, len(names), BATCH_SIZE):
         chunk = names[start:start + BATCH_SIZE]
-        batch = clients.data.vector_stores.file_batches.upload_and_poll(
-            store.id, files=[docs[n] for n in chunk], max_concurrency=args.concurrency)
+        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+            ids = list(pool.map(upload, chunk))
+        batch = data.vector_stores.file_batches.create_and_poll(store.id, file_ids=ids)
         if batch.file_counts.completed != len(chunk):
             sys.exit(f"error: batch {batch.id}: {batch.file_counts.completed} of {len(chunk)} files completed "
                      f"({batch.file_counts.failed} failed)")
@@ -149,6 +161,7 @@ def sync(clients: Clients, args: argparse.Namespace) -> int:
 
     def replace(name: str) -> str:
         new = data.files.create(file=docs[name], purpose="assistants")
+        data.files.wait_for_processing(new.id, poll_interval=POLL_S, max_wait_seconds=300)
         vsf = data.vector_stores.files.create_and_poll(new.id, vector_store_id=store_id)
         if vsf.status != "completed":
             raise RuntimeError(f"{name}: attachment {vsf.status}: {vsf.last_error}")

@@ -24,6 +24,9 @@ def make_emulator(tmp_path: Path) -> Iterator[Callable[..., EmulatorServer]]:
             "data_dir": tmp_path / f"emulator-{len(servers)}",
             "api_keys": ["test-key"],
             "ingest_delay_s": 0.01,
+            # still not ready at once (clients must wait), but quicker than the emulator's defaults
+            "store_ready_delay_s": 0.3,
+            "file_process_delay_s": 0.1,
         }
         cfg.update(overrides)
         srv = EmulatorServer(EmulatorConfig.for_variant(variant, **cfg), host="127.0.0.1", port=0)

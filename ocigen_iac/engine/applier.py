@@ -201,7 +201,9 @@ class _Builder:
             kind = self.kind(c)
             address = str(c.address)
             self._move_first(c)
-            self._adopt_first(c)
+            if c.importing is not None:
+                self._adopt_first(c)
+                await kind.ready(ctx, ctx.state.state.resources[address])
             if c.action in (Action.ADOPT, Action.MOVE):
                 ctx.reporter.done(address, "Adopted" if c.action == Action.ADOPT else "Moved",
                                   f"id={ctx.id_of(address)}")
@@ -370,9 +372,11 @@ async def apply_plan(ctx: RunContext, plan: Plan, *, parallelism: int = 8, cance
 
     def on_error(step: Step, exc: BaseException) -> None:
         address = step.name.split(" ", 1)[1]
-        message = "interrupted" if isinstance(exc, asyncio.CancelledError) else (str(exc) or exc.__class__.__name__)
-        result.failures[address] = message
-        reporter.fail(address, message)
+        if isinstance(exc, asyncio.CancelledError):  # a second Ctrl-C: the run's closing line says so
+            result.failures[address] = "interrupted"
+            return
+        result.failures[address] = str(exc) or exc.__class__.__name__
+        reporter.fail(address, result.failures[address])
 
     reporter.begin(len(plan.changes), plan.upload_bytes, label)
     for step in steps:

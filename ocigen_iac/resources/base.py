@@ -218,6 +218,10 @@ class ResourceType:
                 out.append(CreateOutcome(c, None, str(exc) or exc.__class__.__name__))
         return out
 
+    async def ready(self, ctx: ApplyContext, rs: ResourceState) -> None:
+        """Wait until an adopted object is usable (a File a crashed run uploaded may still be
+        processing). Creates wait inside `create`."""
+
     async def update(self, ctx: ApplyContext, change: Change, rs: ResourceState) -> ResourceState:
         raise NotImplementedError(f"{self.type} cannot be updated in place")
 

@@ -301,19 +301,33 @@ class ContainerFileType(ResourceType):
         return {"container_id": ctx.id_of(a["container"]), "filename": a["filename"], "bytes": a["bytes"],
                 "attrs": dict(a)}
 
-    def leaked_candidates(self, intent: Intent, pool: dict[str, dict[str, Any]],
-                          tracked_ids: set[str]) -> list[dict[str, Any]]:
-        """Match by size and name suffix: services prefix the path (`/mnt/data/<hash>-<name>`)."""
-        fp = intent.fingerprint
-        name = fp.get("filename") or ""
-
+    @staticmethod
+    def _matching(pool: dict[str, dict[str, Any]], name: str, size: Any, tracked_ids: set[str]) -> list[dict[str, Any]]:
+        """Files of this name and size: services prefix the path (`/mnt/data/<hash>-<name>`)."""
         def same_name(path: str) -> bool:
             base = path.rsplit("/", 1)[-1]
             return base == name or base.endswith("-" + name)
 
         found = [f for f in pool.values() if f["id"] not in tracked_ids and same_name(str(f.get("path") or ""))
-                 and f.get("bytes") in (None, fp.get("bytes")) and recent(f.get("created_at"), intent.started_at)]
+                 and f.get("bytes") in (None, size)]
         return sorted(found, key=lambda f: f.get("created_at") or 0)
+
+    def leaked_candidates(self, intent: Intent, pool: dict[str, dict[str, Any]],
+                          tracked_ids: set[str]) -> list[dict[str, Any]]:
+        fp = intent.fingerprint
+        return [f for f in self._matching(pool, fp.get("filename") or "", fp.get("bytes"), tracked_ids)
+                if recent(f.get("created_at"), intent.started_at)]
+
+    def find_existing(self, ctx: RunContext, inst: Instance, ids: dict[str, str]) -> dict[str, Any] | None:
+        """In a container this project manages (an imported one, say), a file of the declared name
+        and size already there is the declared container file."""
+        container_id = ids.get(inst.attrs["container"])
+        if container_id is None:
+            return None
+        taken = set(ids.values())  # tracked, or proposed for another address already
+        found = self._matching(ctx.live.objects(self.type, container_id), inst.attrs["filename"],
+                               inst.attrs["bytes"], taken)
+        return found[0] if found else None
 
     async def create(self, ctx: RunContext, change: Change) -> ResourceState:
         a = change.after or {}

@@ -278,6 +278,9 @@ class FileType(ResourceType):
         return ResourceState(self.type, live["id"], attrs=dict(a), live=self.snapshot(live),
                              created_at=live.get("created_at"))
 
+    async def ready(self, ctx: RunContext, rs: ResourceState) -> None:
+        await self._wait_processed(ctx, (await ctx.api().get_file(rs.id)).model_dump())
+
     async def _wait_processed(self, ctx: RunContext, live: dict[str, Any]) -> dict[str, Any]:
         """Some services report a new file as `uploaded` for a while; attaching it then fails."""
         from ocigen_iac.api import NotFound
