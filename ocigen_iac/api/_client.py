@@ -106,6 +106,11 @@ class GenAIClient:
         self._auth = build_auth(settings, api_key)
         self._t = Transport(self.opts, self._auth, headers, clock=clock, http=http)
 
+    def set_scope(self, *, project: str | None = None, **_: str) -> None:
+        """A managed Project supplies the OpenAI-Project header once it exists."""
+        if project:
+            self._t.default_headers["OpenAI-Project"] = project
+
     # -- lifecycle --
 
     async def __aenter__(self) -> GenAIClient:

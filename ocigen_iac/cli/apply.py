@@ -109,7 +109,13 @@ def run(manifests_or_plan: Path, env: str | None, local: bool, root: Path | None
         counts += f" ({extra})." if extra else "."
         for note in result.notes:
             typer.echo(f"Note: {note}", err=True)
-        if result.failures or result.missing:
+        for check in result.checks:
+            typer.echo(f"Check {'passed' if check.passed else 'FAILED'}: {check.name}: {check.summary}",
+                       err=not check.passed)
+        if result.failures or result.missing or result.failed_checks:
+            if result.failed_checks:
+                typer.echo(f"\n{len(result.failed_checks)} declared check(s) failed after apply (nothing was "
+                           "rolled back).", err=True)
             if result.failures:
                 typer.echo(f"\n{word} failed for {len(result.failures)} object(s):", err=True)
                 for address, message in sorted(result.failures.items()):
@@ -129,7 +135,7 @@ def run(manifests_or_plan: Path, env: str | None, local: bool, root: Path | None
         else:
             repaired = f" (verified; {result.repaired} repaired)" if result.repaired else " (verified)"
             typer.echo(f"\nApply complete! {counts}{repaired if result.added or result.changed else ''}")
-    if result.failures or result.missing:
+    if result.failures or result.missing or result.failed_checks:
         raise typer.Exit(1)
 
 

@@ -46,16 +46,23 @@ class ApplyResult:
     missing: dict[str, str] = field(default_factory=dict)  # after verification: address -> problem
     repaired: int = 0
     cancelled: bool = False
+    checks: list[Any] = field(default_factory=list)  # CheckResults of the declared checks run after apply
+
+    @property
+    def failed_checks(self) -> list[Any]:
+        return [c for c in self.checks if not c.passed]
 
     @property
     def ok(self) -> bool:
-        return not self.failures and not self.cancelled and not self.missing
+        return not self.failures and not self.cancelled and not self.missing and not self.failed_checks
 
     def to_dict(self) -> dict[str, Any]:
         return {"added": self.added, "changed": self.changed, "destroyed": self.destroyed,
                 "adopted": self.adopted, "moved": self.moved, "failures": self.failures,
                 "skipped": self.skipped, "notes": self.notes, "missing": self.missing,
-                "repaired": self.repaired, "cancelled": self.cancelled}
+                "repaired": self.repaired, "cancelled": self.cancelled,
+                "checks": [{"name": c.name, "passed": c.passed, "summary": c.summary, **c.details}
+                           for c in self.checks]}
 
 
 def change_key(c: Change) -> str:
@@ -86,6 +93,8 @@ class _Builder:
         self.by_address = {str(c.address): c for c in plan.changes if not c.deposed}
         self.renames = {str(c.previous_address): str(c.address) for c in plan.changes if c.previous_address}
         self.moving_off = self._moving_off()
+        self.scope_providers = {k: c for c in plan.changes if not c.deposed and c.action in NEW_OBJECT
+                                for k in registry.resource_type(c.kind).provides_scope}
         self._pointing: dict[tuple[str, str], list[tuple[str, str, bool]]] | None = None
 
     def kind(self, c: Change) -> ResourceType:
@@ -118,8 +127,9 @@ class _Builder:
         return out
 
     def needs_new(self, c: Change) -> set[Key]:
-        """Create/update waits for the new objects it depends on."""
-        keys: set[Key] = set()
+        """Create/update waits for the new objects it depends on (and for what provides its scope)."""
+        keys: set[Key] = {_new(p) for k, p in self.scope_providers.items()
+                          if k in self.kind(c).needs_scope and p is not c}
         for dep in (*c.deps, *((c.parent,) if c.parent else ())):
             d = self.by_address.get(str(dep))
             if d is not None and d.action in NEW_OBJECT:
@@ -143,8 +153,12 @@ class _Builder:
                 parent = self.by_address.get(str(c.parent)) if c.parent else None
                 hard = {_old(parent)} if parent_deleted and parent is not None and parent.action == Action.DELETE \
                     else set()
+                soft = set() if parent_deleted else self.released(c)
+                if kind.provides_scope:  # everything in its scope goes first (a project is destroyed last)
+                    soft |= {_old(o) for o in self.plan.changes if o.action == Action.DELETE and o is not c
+                             and kind.provides_scope & registry.resource_type(o.kind).needs_scope}
                 steps.append(Step(f"delete {change_key(c)}", [_old(c)], self.delete_runner(c, api=not parent_deleted),
-                                  hard=hard, soft=set() if parent_deleted else self.released(c), weight=1))
+                                  hard=hard, soft=soft, weight=1))
                 continue
             if c.action == Action.REPLACE_DESTROY_FIRST:
                 steps.append(Step(f"delete {c.address}", [_old(c)], self.delete_runner(c, api=True),
@@ -192,6 +206,7 @@ class _Builder:
         state.put(str(c.address), rs)
         state.clear_intent(str(c.address))
         self.ctx.ids[str(c.address)] = rs.id
+        self.ctx.set_scope(self.kind(c).scope(rs))
         self.result.adopted += 1
 
     def new_runner(self, c: Change) -> Callable[[set[Key]], Awaitable[None]]:
@@ -237,6 +252,7 @@ class _Builder:
         self.ctx.state.put(str(c.address), rs)
         self.ctx.state.clear_intent(str(c.address))
         self.ctx.ids[str(c.address)] = rs.id
+        self.ctx.set_scope(self.kind(c).scope(rs))
         self.result.added += 1
 
     def _pointing_index(self) -> dict[tuple[str, str], list[tuple[str, str, bool]]]:

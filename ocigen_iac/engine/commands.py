@@ -187,6 +187,7 @@ def import_object(settings: Settings, desired: DesiredSet, address: str, object_
 
             async with api_client(settings, opts) as client:
                 ctx.client = client
+                ctx.set_scope(dict(ctx.scope))
                 try:
                     return await kind.import_object(ctx, inst, object_id, ids)
                 except NotFound:

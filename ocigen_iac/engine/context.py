@@ -46,6 +46,17 @@ class RunContext:
     stats: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what kinds want the user told (trusted checks ...)
     extras: dict[str, Any] = field(default_factory=dict)  # per-kind scratch space for one run
+    scope: dict[str, str] = field(default_factory=dict)  # what every call carries (e.g. the project)
+
+    def set_scope(self, values: dict[str, str]) -> None:
+        """Values a managed object supplies to every later call (a Project's OCID for the
+        OpenAI-Project header); the client is told when it can take them."""
+        values = {k: v for k, v in values.items() if v}
+        if not values:
+            return
+        self.scope.update(values)
+        if self.client is not None and hasattr(self.client, "set_scope"):
+            self.client.set_scope(**values)
 
     def api(self) -> Any:
         if self.client is None:

@@ -34,6 +34,35 @@ class ServiceMissing(OcigenError):
     """A kind the manifests or the state need is not served by the configured service."""
 
 
+class ScopeMissing(OcigenError):
+    """Calls need a value (the project) that neither the configuration nor the manifests give."""
+
+
+def apply_known_scope(ctx: RunContext) -> None:
+    """Scope values supplied by objects state tracks (a managed Project)."""
+    for rs in ctx.state.state.resources.values():
+        kind = registry.resource_type(rs.kind)
+        if kind.provides_scope:
+            ctx.set_scope(kind.scope(rs))
+
+
+def _scope_pending(ctx: RunContext, kind: ResourceType, declared: set[str]) -> bool:
+    """True if this type's objects cannot exist yet: its scope is made by a declared object that
+    does not exist yet. Raises if nothing gives the scope at all."""
+    missing = set(kind.needs_scope) - set(ctx.scope)
+    if not missing:
+        return False
+    providers = {k for t in declared for k in registry.resource_type(t).provides_scope}
+    if missing <= providers:
+        return True
+    key = sorted(missing - providers)[0]
+    raise ScopeMissing(
+        f"no {key} is configured, and {kind.type} objects need one for every call. Set `{key}:` in "
+        f"ocigen.yaml (or OCIGEN_{key.upper()}), declare it in the manifests, or use --local to run against "
+        "the embedded emulator."
+    )
+
+
 @dataclass
 class Adoption:
     address: Address
@@ -78,7 +107,12 @@ async def refresh(ctx: RunContext, declared: set[str], instances_ready: Awaitabl
     `renames`: old -> new addresses from `moved:` entries."""
     state = ctx.state.state
     result = RefreshResult()
+    apply_known_scope(ctx)
     needed = needed_types(ctx, declared)
+    pending = {t.type for t in registry.resource_types() if t.type in needed and _scope_pending(ctx, t, declared)}
+    for type_name in pending:  # nothing of it can exist before its scope does (a project being made)
+        ctx.live.put_all(type_name, None, {})
+    needed -= pending
     levels = [[t for t in level if t.type in needed] for level in registry.levels()]
     view = renamed_state(state.resources, renames or {})  # address (after moves) -> record
     instances_waited = False

@@ -34,8 +34,8 @@ from ocigen_iac.engine.plan import Action, Plan
 from ocigen_iac.engine.planner import PlanRequest, make_plan
 from ocigen_iac.engine.refresh import refresh
 from ocigen_iac.engine.report import Reporter
-from ocigen_iac.engine.verify import verify_apply
-from ocigen_iac.errors import Interrupted, OcigenError, PlanError, StateError
+from ocigen_iac.engine.verify import touched_parents, verify_apply
+from ocigen_iac.errors import Interrupted, PlanError, StateError
 from ocigen_iac.manifest.desired import DesiredSet
 from ocigen_iac.resources import registry
 from ocigen_iac.settings import Settings
@@ -48,10 +48,6 @@ LOCAL_COMPARTMENT = "ocid1.compartment.oc1..local"
 REPAIR_ROUNDS = 2
 
 
-class ConfigMissing(OcigenError):
-    pass
-
-
 @dataclass
 class RunOptions:
     parallelism: int = 8
@@ -62,6 +58,7 @@ class RunOptions:
     targets: list[str] = field(default_factory=list)
     excludes: list[str] = field(default_factory=list)
     replace: list[str] = field(default_factory=list)
+    skip_checks: bool = False  # apply: do not run the declared checks of what it changed
 
 
 def settings_digest(settings: Settings) -> str:
@@ -138,12 +135,6 @@ def locked_state(settings: Settings, operation: str, lock_timeout_s: float = 0.0
 async def api_client(settings: Settings, opts: RunOptions) -> AsyncIterator[Any]:
     from ocigen_iac.api import ClientOptions, GenAIClient
 
-    if not settings.project:
-        raise ConfigMissing(
-            "no OCI Generative AI project is configured: every call needs the OpenAI-Project header. "
-            "Set `project: ocid1.generativeaiproject...` in ocigen.yaml (or OCIGEN_PROJECT), "
-            "or use --local to run against the embedded emulator."
-        )
     copts = ClientOptions(parallelism=opts.parallelism, rps=opts.rps, debug_log=opts.debug_log)
     api_key = LOCAL_API_KEY if settings.local else None
     async with GenAIClient(settings, copts, api_key=api_key) as client:
@@ -152,8 +143,11 @@ async def api_client(settings: Settings, opts: RunOptions) -> AsyncIterator[Any]
 
 def make_context(settings: Settings, sync: SyncState, opts: RunOptions, reporter: Reporter) -> RunContext:
     hashes = HashCache(settings.root / ".ocigen" / "cache" / "hashes.json")
-    return RunContext(settings=settings, state=sync, hashes=hashes, reporter=reporter,
-                      poll_timeout_s=opts.poll_timeout_s)
+    ctx = RunContext(settings=settings, state=sync, hashes=hashes, reporter=reporter,
+                     poll_timeout_s=opts.poll_timeout_s)
+    if settings.project:
+        ctx.scope["project"] = settings.project
+    return ctx
 
 
 def declared_types(desired: DesiredSet) -> set[str]:
@@ -209,6 +203,7 @@ def run_plan(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode:
         async def go() -> Plan:
             async with api_client(settings, opts) as client:
                 ctx.client = client
+                ctx.set_scope(dict(ctx.scope))
                 return await refresh_and_plan(ctx, desired, mode, opts)
 
         plan = asyncio.run(go())
@@ -240,6 +235,7 @@ def run_apply(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode
         async def plan_phase() -> Plan:
             async with api_client(settings, opts) as client:
                 ctx.client = client
+                ctx.set_scope(dict(ctx.scope))
                 return await refresh_and_plan(ctx, desired, mode, opts)
 
         plan = asyncio.run(plan_phase())
@@ -264,6 +260,7 @@ def run_apply(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode
         async def apply_phase() -> ApplyResult:
             async with api_client(settings, opts) as client:
                 ctx.client = client
+                ctx.set_scope(dict(ctx.scope))
                 cancel, abort = asyncio.Event(), asyncio.Event()
                 _install_interrupt(cancel, abort, reporter)
                 label = "destroy" if mode == "destroy" else "apply"
@@ -272,6 +269,8 @@ def run_apply(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode
                 if result.failures or result.cancelled or mode == "destroy":
                     return result
                 await _verify_and_repair(ctx, desired, plan, opts, result, cancel, abort)
+                if not result.missing and not result.failures and not opts.skip_checks:
+                    result.checks = await run_declared_checks(ctx, desired, touched_parents(plan))
                 return result
 
         result = asyncio.run(apply_phase())
@@ -281,6 +280,16 @@ def run_apply(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode
             raise Interrupted("Interrupted: in-flight operations were finished or stopped, and state was saved. "
                               "Run apply again to continue where it stopped.")  # exit 130
         return outcome
+
+
+async def run_declared_checks(ctx: RunContext, desired: DesiredSet, touched: set[Address] | None) -> list[Any]:
+    """Every document kind's declared checks (after an apply: about what it touched)."""
+    results = []
+    for kind in registry.document_kinds():
+        resources = desired.of_kind(kind.kind)
+        if resources:
+            results.extend(await kind.run_checks(ctx, resources, touched))
+    return results
 
 
 async def _verify_and_repair(ctx: RunContext, desired: DesiredSet, plan: Plan, opts: RunOptions,

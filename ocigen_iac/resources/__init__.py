@@ -8,6 +8,6 @@ built-in kinds (their modules call `registry.register` at import).
 from __future__ import annotations
 
 from ocigen_iac.resources import containers, files, registry, vector_store_files, vector_stores  # noqa: F401
-from ocigen_iac.resources.base import CreateOutcome, DocumentKind, Instance, ResourceType
+from ocigen_iac.resources.base import CheckResult, CreateOutcome, DocumentKind, Instance, ResourceType
 
-__all__ = ["CreateOutcome", "DocumentKind", "Instance", "ResourceType", "registry"]
+__all__ = ["CheckResult", "CreateOutcome", "DocumentKind", "Instance", "ResourceType", "registry"]

@@ -53,6 +53,16 @@ class Instance:
 
 
 @dataclass
+class CheckResult:
+    """One declared check's outcome (e.g. a retrieval check run after apply or by `check`)."""
+
+    name: str  # what it checks, as the user named it (an address or a label)
+    passed: bool
+    summary: str  # one line for the terminal
+    details: dict[str, Any] = field(default_factory=dict)  # for JSON / JUnit
+
+
+@dataclass
 class CreateOutcome:
     """One result of `create_many`: a state record, an error message, or both (ingestion failed)."""
 
@@ -94,6 +104,12 @@ class DocumentKind:
         docs = len({r.name for r in resources})
         return f"{docs} {self.kind}"
 
+    async def run_checks(self, ctx: RunContext, resources: list[DesiredResource],
+                         touched: set[Address] | None) -> list[CheckResult]:
+        """Declared checks of this kind's documents, run after an apply (only those about objects
+        in `touched`) or on demand by `ocigen-iac check` (`touched` None: all). Default: none."""
+        return []
+
 
 class ResourceType:
     """A kind of live object. Attribute names follow the API."""
@@ -109,6 +125,15 @@ class ResourceType:
     shown_on_create: ClassVar[tuple[str, ...]] = ()  # attributes the text plan lists for a create
     output_fields: ClassVar[tuple[str, ...]] = ()  # attributes `output` prints beside the id
     importable: ClassVar[bool] = True
+    # Scope: values every call of the run carries (the OpenAI-Project header is the "project"
+    # scope). A type that `provides_scope` (a managed Project) supplies them from its state record
+    # (`scope`); a type that `needs_scope` cannot have live objects before its scope exists, and
+    # its creates wait for the object that provides it.
+    provides_scope: ClassVar[frozenset[str]] = frozenset()
+    needs_scope: ClassVar[frozenset[str]] = frozenset()
+
+    def scope(self, rs: ResourceState) -> dict[str, str]:
+        return {}
 
     # --- refresh ------------------------------------------------------------------------------
     async def list_live(self, ctx: RunContext, parent_id: str | None) -> dict[str, dict[str, Any]]:

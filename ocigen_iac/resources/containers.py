@@ -181,6 +181,7 @@ def _expiry(live: dict[str, Any]) -> dict[str, Any] | None:
 class ContainerType(ResourceType):
     type: ClassVar[str] = "container"
     collection: ClassVar[str] = "/containers"
+    needs_scope: ClassVar[frozenset[str]] = frozenset({"project"})  # every call carries OpenAI-Project
     shown_on_create: ClassVar[tuple[str, ...]] = ("name", "memory_limit", "expires_after")
     output_fields: ClassVar[tuple[str, ...]] = ("name",)
 
@@ -266,6 +267,7 @@ class ContainerFileType(ResourceType):
 
     type: ClassVar[str] = "container_file"
     collection: ClassVar[str] = "/containers/{id}/files"
+    needs_scope: ClassVar[frozenset[str]] = frozenset({"project"})  # every call carries OpenAI-Project
     parent_type: ClassVar[str | None] = "container"
     create_before_destroy: ClassVar[bool] = False  # the same name inside the container
     informational: ClassVar[frozenset[str]] = frozenset({"container", "source", "upload"})  # identity, not content

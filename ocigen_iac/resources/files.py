@@ -166,6 +166,7 @@ class FileDocument(DocumentKind):
 class FileType(ResourceType):
     type: ClassVar[str] = "file"
     collection: ClassVar[str] = "/files"
+    needs_scope: ClassVar[frozenset[str]] = frozenset({"project"})  # every call carries OpenAI-Project
     informational: ClassVar[frozenset[str]] = frozenset({"source"})
     shown_on_create: ClassVar[tuple[str, ...]] = ("filename", "purpose", "bytes", "expires_after", "source")
     output_fields: ClassVar[tuple[str, ...]] = ("filename",)

@@ -191,6 +191,7 @@ class VectorStoreFileBatchDocument(DocumentKind):
 class AttachmentType(ResourceType):
     type: ClassVar[str] = "vector_store_file"
     collection: ClassVar[str] = "/vector_stores/{id}/files"
+    needs_scope: ClassVar[frozenset[str]] = frozenset({"project"})  # every call carries OpenAI-Project
     parent_type: ClassVar[str | None] = "vector_store"
     update_fields: ClassVar[frozenset[str]] = frozenset({"attributes"})
     # which store and which File are the attachment's identity (its address and pointed ids), not

@@ -124,6 +124,7 @@ class VectorStoreDocument(DocumentKind):
 class VectorStoreType(ResourceType):
     type: ClassVar[str] = "vector_store"
     collection: ClassVar[str] = "/vector_stores"
+    needs_scope: ClassVar[frozenset[str]] = frozenset({"project"})  # every call carries OpenAI-Project
     update_fields: ClassVar[frozenset[str]] = frozenset({"name", "metadata", "expires_after", "ownership"})
     # the store's default chunking only shapes its attachments (they carry it); never diffed here
     informational: ClassVar[frozenset[str]] = frozenset({"chunking_strategy"})
