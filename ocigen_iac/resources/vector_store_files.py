@@ -337,19 +337,28 @@ class AttachmentType(ResourceType):
         return live
 
     async def _retry_new_store(self, ctx: RunContext, store_id: str, call: Any) -> Any:
-        """A just-made store may answer 404 on the data plane for a while (OCI's sample waits for
-        it): retry with backoff, bounded, for stores this run created."""
+        """A store that exists may still answer 404 on the data plane for a while after it was made
+        (OCI's sample waits for it; field reports say 10-30 s): when the management side has the
+        store, retry with backoff, bounded."""
         from ocigen_iac.api import NotFound
         from ocigen_iac.clock import Backoff
 
-        fresh = store_id in ctx.extras.get("new_stores", set())
         backoff = Backoff(ctx.clock, first=0.2, cap=3.0, timeout_s=NEW_STORE_WAIT_S)
+        confirmed = store_id in ctx.extras.get("new_stores", set())
         while True:
             try:
                 return await call()
             except NotFound:
-                if not fresh or backoff.expired:
+                if backoff.expired:
                     raise
+                if not confirmed:
+                    try:
+                        store = await ctx.api().get_vector_store(store_id)
+                    except NotFound:
+                        raise  # the store itself is gone
+                    if store.status == "expired":
+                        raise
+                    confirmed = True
                 await backoff.wait()
 
     async def create_many(self, ctx: RunContext, changes: list[Change]) -> list[CreateOutcome]:

@@ -113,6 +113,7 @@ def test_records_are_pushed_at_most_every_interval_and_always_at_checkpoint(proj
     sync = SyncState(eager, "default")
     sync.open()
     sync.put("file.c", ResourceState(kind="file", id="file-c"))
+    sync.wait_durable()
     remote = json.loads(project.backend()._get(KEY)[0])
     assert "file.c" in remote["resources"]
     assert remote["serial"] == 3  # an in-progress push is newer than what the run started from
