@@ -7,7 +7,16 @@ built-in kinds (their modules call `registry.register` at import).
 
 from __future__ import annotations
 
-from ocigen_iac.resources import containers, files, registry, vector_store_files, vector_stores  # noqa: F401
+from ocigen_iac.resources import (  # noqa: F401
+    containers,
+    files,
+    object_storage_objects,
+    projects,
+    registry,
+    vector_store_connectors,
+    vector_store_files,
+    vector_stores,
+)
 from ocigen_iac.resources.base import CheckResult, CreateOutcome, DocumentKind, Instance, ResourceType
 
 __all__ = ["CheckResult", "CreateOutcome", "DocumentKind", "Instance", "ResourceType", "registry"]
