@@ -20,8 +20,9 @@ Manifest: `kind: VectorStoreConnector` with `vector_store` (a VectorStore docume
 `synced_content` is read back from the service: each sync this tool starts carries the digest it
 syncs in a freeform tag, and the live value is the digest of the last such sync that SUCCEEDED
 with no more failed files than tolerated. A sync that failed, was interrupted, or did not reach
-the declared content therefore shows in the next plan as an update. The last sync of any trigger
-(scheduled ones too) is recorded in state, so a plan's drift section notes syncs that ran since.
+the declared content therefore shows in the next plan as an update. The last sync this tool did
+not start (a schedule's, or someone's) is recorded in state, so a plan's drift section notes the
+syncs that ran outside it since the last apply.
 
 Removed documents: a sync must not start while deletes of removed objects it would read are
 still pending (it would ingest them again). The engine orders a change after the *new* objects it
@@ -74,6 +75,7 @@ SYNC_WAIT_S = 3600.0
 REMOVED_NO_PROGRESS_S = 5.0  # stop waiting for removed objects' deletes when none went for this long
 REMOVED_WAIT_S = 300.0
 MAX_PAGES = 100
+OUTSIDE_SYNCS_SEEN = 100  # how far back refresh looks for the last sync this tool did not start
 SHOWN_FILES = 10
 STAT_KEYS = ("created", "updated", "deleted", "failed", "unsupported")
 CONNECTOR_FIELDS = frozenset({"display_name", "description", "configuration", "schedule", "freeform_tags",
@@ -344,22 +346,25 @@ class ConnectorType(ResourceType):
         return out
 
     async def _add_syncs(self, ctx: RunContext, live: dict[str, Any]) -> dict[str, Any]:
-        """The connector's last sync, the last one this tool started, and its failed files."""
+        """The last sync this tool started, the last one it did not (a schedule's, someone's: the
+        drift baseline, among the latest OUTSIDE_SYNCS_SEEN), and the connector's failed files."""
         clients = _oci.sdk(ctx)
         live["last_sync"] = live["last_ocigen_sync"] = None
         page = None
+        seen = 0
         for _ in range(MAX_PAGES):
             resp = await clients.call("genai", "list_vector_store_connector_file_syncs", live["compartment_id"],
                                       vector_store_connector_id=live["id"], limit=50, page=page)
             for item in _items(resp.data):
+                seen += 1
                 summary = _sync_summary(item)
-                if live["last_sync"] is None:
-                    live["last_sync"] = summary
                 if summary["content"] is not None:
-                    live["last_ocigen_sync"] = summary
-                    break
+                    live["last_ocigen_sync"] = live["last_ocigen_sync"] or summary
+                elif live["last_sync"] is None and seen <= OUTSIDE_SYNCS_SEEN:
+                    live["last_sync"] = summary
             page = resp.headers.get("opc-next-page")
-            if live["last_ocigen_sync"] is not None or not page:
+            done_outside = live["last_sync"] is not None or seen >= OUTSIDE_SYNCS_SEEN
+            if not page or (live["last_ocigen_sync"] is not None and done_outside):
                 break
         live["failed_files"] = await self._failed_files(ctx, live["id"])
         return live
@@ -432,9 +437,9 @@ class ConnectorType(ResourceType):
         return str(ours["content"])
 
     def snapshot(self, live: dict[str, Any]) -> dict[str, Any]:
+        # syncs this tool starts are its own business (synced_content); others are drift to note
         return {"display_name": live.get("display_name"), "schedule": live.get("schedule_config"),
-                "configuration": live.get("configuration"), "last_sync": live.get("last_sync"),
-                "failed_files": len(live.get("failed_files") or [])}
+                "configuration": live.get("configuration"), "last_sync": live.get("last_sync")}
 
     # --- identity -----------------------------------------------------------------------------
     def follows(self, inst: Instance, dep: Address) -> bool:
@@ -555,6 +560,7 @@ class ConnectorType(ResourceType):
         ready = await self._wait(ctx, live["id"], ("ACTIVE",), syncs=True)
         if ready is None:
             raise PlanError(f"vector store connector {live['id']} disappeared while it was being created")
+        ctx.reporter.line(f"{change.address}: Created [id={ready['id']}]")
         return self._state(ctx, a, ready, ready.get("created_at"))
 
     async def update(self, ctx: RunContext, change: Change, rs: ResourceState) -> ResourceState:
