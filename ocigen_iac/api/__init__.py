@@ -25,7 +25,7 @@ from ._exceptions import (
     RateLimited,
     TransportFailed,
 )
-from ._listing import ListingIncomplete, list_complete
+from ._listing import ListingIncomplete, list_complete, spread
 from ._transport import ClientOptions, Clock
 from ._upload import UploadChanged
 
@@ -46,4 +46,5 @@ __all__ = [
     "UploadChanged",
     "list_complete",
     "models",
+    "spread",
 ]

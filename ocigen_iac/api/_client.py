@@ -286,13 +286,14 @@ class GenAIClient:
 
     # ------------------------------------------------------------------ Vector store files (data plane)
 
-    async def iter_vector_store_files(self, vs_id: str, *, status: str | None = None, order: str | None = None
-                                      ) -> AsyncIterator[VectorStoreFile]:
-        """Files attached to a store; `order` ("asc" | "desc", default the service's) sets the direction."""
+    async def iter_vector_store_files(self, vs_id: str, *, status: str | None = None, order: str | None = None,
+                                      after: str | None = None) -> AsyncIterator[VectorStoreFile]:
+        """Files attached to a store; `order` ("asc" | "desc", default the service's) sets the
+        direction, `after` starts after a file the caller knows is there."""
         fetch = self._lister(self.inference_base, f"/vector_stores/{_seg(vs_id)}/files",
                              route="/vector_stores/{id}/files", operation="list_vector_store_files", vs=True)
         async for f in paginate(fetch, VectorStoreFile, limit=PAGE_LIMIT, params={"filter": status, "order": order},
-                                what="list_vector_store_files"):
+                                what="list_vector_store_files", start_after=after):
             yield f
 
     async def get_vector_store_file(self, vs_id: str, file_id: str) -> VectorStoreFile:

@@ -18,6 +18,7 @@ import hashlib
 import json
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -50,7 +51,7 @@ REPAIR_ROUNDS = 2
 
 @dataclass
 class RunOptions:
-    parallelism: int = 8
+    parallelism: int = 16
     rps: float | None = None
     lock_timeout_s: float = 0.0
     debug_log: Callable[[str], None] | None = None
@@ -239,6 +240,7 @@ def run_apply(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode
                 return await refresh_and_plan(ctx, desired, mode, opts)
 
         plan = asyncio.run(plan_phase())
+        _debug(opts, f"plan made: {len(plan.changes)} change(s)")
         plan.manifests_dir = manifests_dir
         if saved_plan is not None:
             check_plan_matches(saved_plan, plan)
@@ -266,6 +268,7 @@ def run_apply(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode
                 label = "destroy" if mode == "destroy" else "apply"
                 result = await apply_plan(ctx, plan, parallelism=opts.parallelism, cancel=cancel, abort=abort,
                                           label=label)
+                _debug(opts, "changes applied; verifying")
                 if result.failures or result.cancelled or mode == "destroy":
                     return result
                 await _verify_and_repair(ctx, desired, plan, opts, result, cancel, abort)
@@ -274,6 +277,7 @@ def run_apply(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode
                 return result
 
         result = asyncio.run(apply_phase())
+        _debug(opts, "apply finished; saving state")
         outcome = ApplyOutcome(plan, result, applied=True, stats=dict(ctx.stats))
         if result.cancelled:
             sync.checkpoint()
@@ -432,5 +436,13 @@ def check_plan_matches(saved: Plan, fresh: Plan) -> None:
                              f"{key.split('#')[0]}: {was}, but {now}. Run plan again.")
 
 
+_DEBUG_T0 = time.monotonic()
+
+
+def _debug(opts: RunOptions, line: str) -> None:
+    if opts.debug_log is not None:
+        opts.debug_log(line)
+
+
 def stderr_debug(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    print(f"[{time.monotonic() - _DEBUG_T0:7.3f}s] {line}", file=sys.stderr, flush=True)

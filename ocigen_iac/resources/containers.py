@@ -336,6 +336,11 @@ class ContainerFileType(ResourceType):
         container_id = ctx.id_of(a["container"])
         client = ctx.api()
 
+        if not a.get("upload"):
+            from ocigen_iac.resources.files import ensure_processed
+
+            await ensure_processed(ctx, [ctx.id_of(a["source"])])
+
         async def send() -> dict[str, Any]:
             if a.get("upload"):
                 obj = await client.create_container_file(container_id, path=ctx.settings.root / a["upload"],
