@@ -25,6 +25,7 @@ from ._exceptions import (
     RateLimited,
     TransportFailed,
 )
+from ._limits import NotSent
 from ._listing import ListingIncomplete, list_complete, spread
 from ._transport import ClientOptions, Clock
 from ._upload import UploadChanged
@@ -40,6 +41,7 @@ __all__ = [
     "ListingIncomplete",
     "MalformedResponse",
     "NotFound",
+    "NotSent",
     "OutcomeUnknown",
     "RateLimited",
     "TransportFailed",

@@ -106,6 +106,9 @@ class GenAIClient:
         self._auth = build_auth(settings, api_key)
         self._t = Transport(self.opts, self._auth, headers, clock=clock, http=http)
 
+    def stop_new_requests(self) -> None:
+        self._t.stop_new_requests()
+
     def set_scope(self, *, project: str | None = None, **_: str) -> None:
         """A managed Project supplies the OpenAI-Project header once it exists."""
         if project:

@@ -17,8 +17,13 @@ from ocigen_iac.clock import Clock
 CUT_INTERVAL_S = 1.0
 
 
+class NotSent(Exception):
+    """The run was interrupted before this request left: nothing was sent."""
+
+
 class AdaptiveLimit:
     def __init__(self, ceiling: int, clock: Clock, floor: int = 1) -> None:
+        self.closed = False  # after an interrupt: requests not yet sent are not sent
         self.ceiling = max(1, ceiling)
         self.floor = max(1, min(floor, self.ceiling))
         self.limit = float(self.ceiling)
@@ -29,7 +34,17 @@ class AdaptiveLimit:
         self._successes = 0
         self._last_cut = float("-inf")
 
+    def close(self) -> None:
+        """Refuse every request that has not left yet (Ctrl-C: finish what is in flight only)."""
+        self.closed = True
+        for fut in self._waiters:
+            if not fut.done():
+                fut.set_exception(NotSent("interrupted before it was sent"))
+        self._waiters.clear()
+
     async def __aenter__(self) -> AdaptiveLimit:
+        if self.closed:
+            raise NotSent("interrupted before it was sent")
         while self.in_flight >= int(self.limit):
             fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiters.append(fut)

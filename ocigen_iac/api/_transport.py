@@ -221,6 +221,10 @@ class Transport:
     async def aclose(self) -> None:
         await self.http.aclose()
 
+    def stop_new_requests(self) -> None:
+        """After Ctrl-C: requests in flight finish; the ones not sent yet never are (NotSent)."""
+        self._sem.close()
+
     # -- redaction / logging --
 
     def scrub(self, text: str) -> str:

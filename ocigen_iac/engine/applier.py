@@ -417,8 +417,10 @@ async def apply_plan(ctx: RunContext, plan: Plan, *, parallelism: int = 16, canc
 
     def on_error(step: Step, exc: BaseException) -> None:
         address = step.name.split(" ", 1)[1]
-        if isinstance(exc, asyncio.CancelledError):  # a second Ctrl-C: the run's closing line says so
-            result.failures[address] = "interrupted"
+        from ocigen_iac.api import NotSent
+
+        if isinstance(exc, asyncio.CancelledError | NotSent):
+            result.failures[address] = "interrupted"  # Ctrl-C: the run's closing line says so
             return
         result.failures[address] = str(exc) or exc.__class__.__name__
         reporter.fail(address, result.failures[address])

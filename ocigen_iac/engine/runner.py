@@ -264,7 +264,7 @@ def run_apply(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode
                 ctx.client = client
                 ctx.set_scope(dict(ctx.scope))
                 cancel, abort = asyncio.Event(), asyncio.Event()
-                _install_interrupt(cancel, abort, reporter)
+                _install_interrupt(cancel, abort, reporter, client)
                 label = "destroy" if mode == "destroy" else "apply"
                 result = await apply_plan(ctx, plan, parallelism=opts.parallelism, cancel=cancel, abort=abort,
                                           label=label)
@@ -349,13 +349,15 @@ async def _accept_drift(ctx: RunContext, plan: Plan, settings: Settings, opts: R
             ctx.state.put(address, updated)
 
 
-def _install_interrupt(cancel: asyncio.Event, abort: asyncio.Event, reporter: Reporter) -> None:
+def _install_interrupt(cancel: asyncio.Event, abort: asyncio.Event, reporter: Reporter, client: Any) -> None:
     loop = asyncio.get_running_loop()
 
     def first() -> None:
         reporter.line("\nInterrupt received: finishing in-flight operations and saving state "
                       "(press Ctrl-C again to stop them at once).")
         cancel.set()
+        if hasattr(client, "stop_new_requests"):
+            client.stop_new_requests()  # what has not been sent yet is not sent
         loop.remove_signal_handler(signal.SIGINT)
         loop.add_signal_handler(signal.SIGINT, second)
 
