@@ -268,12 +268,18 @@ def run_apply(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode
                 label = "destroy" if mode == "destroy" else "apply"
                 result = await apply_plan(ctx, plan, parallelism=opts.parallelism, cancel=cancel, abort=abort,
                                           label=label)
+                result.cancelled = result.cancelled or cancel.is_set()
                 _debug(opts, "changes applied; verifying")
                 if result.failures or result.cancelled or mode == "destroy":
                     return result
-                await _verify_and_repair(ctx, desired, plan, opts, result, cancel, abort)
-                if not result.missing and not result.failures and not opts.skip_checks:
-                    result.checks = await run_declared_checks(ctx, desired, touched_parents(plan))
+                from ocigen_iac.api import NotSent
+
+                try:
+                    await _verify_and_repair(ctx, desired, plan, opts, result, cancel, abort)
+                    if not result.missing and not result.failures and not opts.skip_checks:
+                        result.checks = await run_declared_checks(ctx, desired, touched_parents(plan))
+                except NotSent:  # Ctrl-C while verifying: what was applied is saved; verify next time
+                    result.cancelled = True
                 return result
 
         result = asyncio.run(apply_phase())
@@ -310,6 +316,7 @@ async def _verify_and_repair(ctx: RunContext, desired: DesiredSet, plan: Plan, o
         if not repair.changes:
             break
         again = await apply_plan(ctx, repair, parallelism=opts.parallelism, cancel=cancel, abort=abort)
+        again.cancelled = again.cancelled or cancel.is_set()
         result.added += again.added
         result.changed += again.changed
         result.destroyed += again.destroyed
