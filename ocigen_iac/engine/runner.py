@@ -133,12 +133,12 @@ def locked_state(settings: Settings, operation: str, lock_timeout_s: float = 0.0
 
 
 @contextlib.asynccontextmanager
-async def api_client(settings: Settings, opts: RunOptions) -> AsyncIterator[Any]:
+async def api_client(settings: Settings, opts: RunOptions, clock: Any = None) -> AsyncIterator[Any]:
     from ocigen_iac.api import ClientOptions, GenAIClient
 
     copts = ClientOptions(parallelism=opts.parallelism, rps=opts.rps, debug_log=opts.debug_log)
     api_key = LOCAL_API_KEY if settings.local else None
-    async with GenAIClient(settings, copts, api_key=api_key) as client:
+    async with GenAIClient(settings, copts, api_key=api_key, clock=clock) as client:
         yield client
 
 
@@ -202,7 +202,7 @@ def run_plan(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode:
         ctx = make_context(settings, sync, opts, reporter)
 
         async def go() -> Plan:
-            async with api_client(settings, opts) as client:
+            async with api_client(settings, opts, ctx.clock) as client:
                 ctx.client = client
                 ctx.set_scope(dict(ctx.scope))
                 return await refresh_and_plan(ctx, desired, mode, opts)
@@ -234,7 +234,7 @@ def run_apply(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode
         ctx = make_context(settings, sync, opts, reporter)
 
         async def plan_phase() -> Plan:
-            async with api_client(settings, opts) as client:
+            async with api_client(settings, opts, ctx.clock) as client:
                 ctx.client = client
                 ctx.set_scope(dict(ctx.scope))
                 return await refresh_and_plan(ctx, desired, mode, opts)
@@ -260,7 +260,7 @@ def run_apply(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode
             raise Interrupted("\nInterrupted at the approval prompt: nothing was changed.") from None
 
         async def apply_phase() -> ApplyResult:
-            async with api_client(settings, opts) as client:
+            async with api_client(settings, opts, ctx.clock) as client:
                 ctx.client = client
                 ctx.set_scope(dict(ctx.scope))
                 cancel, abort = asyncio.Event(), asyncio.Event()
