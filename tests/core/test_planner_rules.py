@@ -206,7 +206,8 @@ def test_an_object_gone_from_the_service_is_created_again_and_noted_as_drift() -
 
 def test_prevent_destroy_names_the_documents_own_location() -> None:
     state, live = applied_state()
-    with pytest.raises(PlanError, match=r"vector_store.kb has lifecycle.prevent_destroy set \(at manifests/kb.yaml:7:1\)"):
+    where = r"vector_store.kb has lifecycle.prevent_destroy set \(at manifests/kb.yaml:7:1\)"
+    with pytest.raises(PlanError, match=where):
         plan(declared(file_inst(), store_inst(lifecycle=Lifecycle(prevent_destroy=True)), att_inst()), state, live,
              mode="destroy")
 
