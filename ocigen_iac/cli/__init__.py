@@ -8,6 +8,7 @@ Commands parse flags, call the engine, render, and map outcomes to exit codes. H
     inspect.py   validate, schema, graph, show
     objects.py   import, output            state.py    state *, force-unlock, init
     emulator.py  emulator                  checks.py   check
+    status.py    status
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ocigen_iac.cli import (  # noqa: F401  (registers commands)
     objects,
     plan,
     state,
+    status,
 )
 from ocigen_iac.cli._app import app
 
