@@ -4,10 +4,9 @@ rankings are deterministic)."""
 from __future__ import annotations
 
 import json
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
-
-import httpx
 
 from ocigen_iac.emulator import Faults
 from tests.checks.conftest import CHECK, STORE, assert_no_changes
@@ -171,7 +170,7 @@ def test_a_check_never_searches_a_half_ingested_store(applied: Project) -> None:
     for _ in range(100):  # bounded: the file must be processed before it can be attached
         if project.http.get(f"/files/{late}").json().get("status") == "processed":
             break
-        httpx.get(f"{project.server.url}/_admin/health")
+        time.sleep(0.05)
     project.http.post(f"/vector_stores/{store_id}/files", json={"file_id": late}).raise_for_status()
     before = project.server.counters()["requests"].get("POST /vector_stores/{id}/search", 0)
 

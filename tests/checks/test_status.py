@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from tests.checks.conftest import STORE, assert_no_changes
 from tests.engine.harness import Project
 
@@ -120,3 +122,39 @@ def test_status_on_empty_state(project: Project) -> None:
     r = project.run("status")
     assert r.exit_code == 0
     assert "No objects: state is empty." in r.stdout
+
+
+def test_refresh_only_records_the_usage_the_service_reports_now(applied: Project) -> None:
+    project = applied
+    store_id = project.state_id(STORE)
+    recorded = project.run("output", "--json").json()[STORE]["usage_bytes"]
+    # someone attaches a document by hand: the store's usage grows, nothing the tool manages changes
+    up = project.http.post("/files", files={"file": ("extra.md", b"extra words " * 200)},
+                           data={"purpose": "assistants"})
+    up.raise_for_status()
+    for _ in range(200):  # bounded: a new File is processed after a moment
+        if project.http.get(f"/files/{up.json()['id']}").json().get("status") == "processed":
+            break
+        time.sleep(0.05)
+    project.http.post(f"/vector_stores/{store_id}/files", json={"file_id": up.json()["id"]}).raise_for_status()
+    for _ in range(200):  # bounded: wait for its ingestion
+        live = project.http.get(f"{project.server.management_base}/vector_stores/{store_id}").json()
+        if live["file_counts"]["completed"] == 8:
+            break
+        time.sleep(0.05)
+    assert live["usage_bytes"] > recorded
+    assert project.run("output", "--json").json()[STORE]["usage_bytes"] == recorded  # output reads state
+
+    r = project.run("apply", "manifests", "--refresh-only", "--auto-approve")
+    assert r.exit_code == 0, r.output
+    assert project.run("output", "--json").json()[STORE]["usage_bytes"] == live["usage_bytes"]
+    assert_no_changes(project)
+
+
+def test_plan_says_how_many_bytes_it_will_upload(project: Project) -> None:
+    m = project.root / "manifests"
+    sent = [*(m / "docs").rglob("*.md"), m / "data/prices.csv"]
+    expected = sum(p.stat().st_size for p in sent if not p.name.startswith("draft-"))
+    plan = project.run("plan", "manifests", "--json").json()
+    assert plan["upload_bytes"] == expected  # 7 documents + the price list; the container's handbook is a copy
+    assert f"Uploads: {expected / 1024:.1f} KiB of local content." in project.run("plan", "manifests").stdout
