@@ -381,10 +381,15 @@ class GenAIClient:
     # ------------------------------------------------------------------ Search (data plane)
 
     async def search(self, vs_id: str, query: str, *, max_num_results: int = 10,
-                     filters: dict[str, Any] | None = None) -> dict[str, Any]:
+                     filters: dict[str, Any] | None = None, ranking_options: dict[str, Any] | None = None,
+                     rewrite_query: bool | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"query": query, "max_num_results": max_num_results}
         if filters is not None:
             body["filters"] = filters
+        if ranking_options is not None:
+            body["ranking_options"] = ranking_options
+        if rewrite_query is not None:
+            body["rewrite_query"] = rewrite_query
         resp, url = await self._call("POST", self.inference_base, f"/vector_stores/{_seg(vs_id)}/search",
                                      route="/vector_stores/{id}/search", operation="search", json=body,
                                      vs=True)

@@ -31,6 +31,7 @@ from ocigen_iac.engine.expand import expand_instances
 from ocigen_iac.engine.hashing import HashCache
 from ocigen_iac.engine.live import LiveView
 from ocigen_iac.engine.moves import manifest_moves, rename_map
+from ocigen_iac.engine.observed import observed_values, record_observed
 from ocigen_iac.engine.plan import Action, Plan
 from ocigen_iac.engine.planner import PlanRequest, make_plan
 from ocigen_iac.engine.refresh import refresh
@@ -276,8 +277,10 @@ def run_apply(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode
 
                 try:
                     await _verify_and_repair(ctx, desired, plan, opts, result, cancel, abort)
-                    if not result.missing and not result.failures and not opts.skip_checks:
-                        result.checks = await run_declared_checks(ctx, desired, touched_parents(plan))
+                    if not result.missing and not result.failures and not result.cancelled:
+                        await record_observed(ctx, touched_parents(plan))
+                        if not opts.skip_checks:
+                            result.checks = await run_declared_checks(ctx, desired, touched_parents(plan))
                 except NotSent:  # Ctrl-C while verifying: what was applied is saved; verify next time
                     result.cancelled = True
                 return result
@@ -347,7 +350,7 @@ async def _accept_drift(ctx: RunContext, plan: Plan, settings: Settings, opts: R
             if kind.parent_type is None or ctx.live.listed(kind.type, rs.parent_id):
                 ctx.state.remove(address)
             continue
-        snap = kind.snapshot(live)
+        snap = {**kind.snapshot(live), **observed_values(kind, live)}
         if "owner_key" in rs.live:
             snap["owner_key"] = rs.live["owner_key"]
         if snap != rs.live:

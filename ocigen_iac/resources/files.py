@@ -227,6 +227,22 @@ class FileType(ResourceType):
             return "in error"
         return None
 
+    async def health(self, ctx: RunContext, rs: ResourceState, live: dict[str, Any] | None) -> dict[str, Any]:
+        from ocigen_iac.resources.health_text import DEGRADED, human_bytes, relative, utc
+
+        if live is None:
+            return {}
+        out: dict[str, Any] = {"status": live.get("status"), "bytes": live.get("bytes"),
+                               "expires_at": live.get("expires_at")}
+        summary = f"{live.get('status') or 'present'}, {human_bytes(live.get('bytes'))}"
+        if live.get("expires_at"):
+            summary += f"; expires {utc(live['expires_at'])} ({relative(live['expires_at'])})"
+        out["summary"] = summary
+        if live.get("status") == "error":
+            out["health"] = DEGRADED
+            out["problems"] = ["the service could not process it (status error): the next apply uploads it again"]
+        return out
+
     def project_live(self, live: dict[str, Any], rs: ResourceState, inst: Instance | None) -> dict[str, Any]:
         return {
             "filename": live.get("filename"),
