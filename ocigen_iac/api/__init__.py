@@ -25,7 +25,8 @@ from ._exceptions import (
     RateLimited,
     TransportFailed,
 )
-from ._listing import ListingIncomplete, list_complete
+from ._limits import NotSent
+from ._listing import ListingIncomplete, list_complete, spread
 from ._transport import ClientOptions, Clock
 from ._upload import UploadChanged
 
@@ -40,10 +41,12 @@ __all__ = [
     "ListingIncomplete",
     "MalformedResponse",
     "NotFound",
+    "NotSent",
     "OutcomeUnknown",
     "RateLimited",
     "TransportFailed",
     "UploadChanged",
     "list_complete",
     "models",
+    "spread",
 ]

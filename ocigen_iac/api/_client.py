@@ -106,6 +106,9 @@ class GenAIClient:
         self._auth = build_auth(settings, api_key)
         self._t = Transport(self.opts, self._auth, headers, clock=clock, http=http)
 
+    def stop_new_requests(self) -> None:
+        self._t.stop_new_requests()
+
     def set_scope(self, *, project: str | None = None, **_: str) -> None:
         """A managed Project supplies the OpenAI-Project header once it exists."""
         if project:
@@ -286,13 +289,14 @@ class GenAIClient:
 
     # ------------------------------------------------------------------ Vector store files (data plane)
 
-    async def iter_vector_store_files(self, vs_id: str, *, status: str | None = None, order: str | None = None
-                                      ) -> AsyncIterator[VectorStoreFile]:
-        """Files attached to a store; `order` ("asc" | "desc", default the service's) sets the direction."""
+    async def iter_vector_store_files(self, vs_id: str, *, status: str | None = None, order: str | None = None,
+                                      after: str | None = None) -> AsyncIterator[VectorStoreFile]:
+        """Files attached to a store; `order` ("asc" | "desc", default the service's) sets the
+        direction, `after` starts after a file the caller knows is there."""
         fetch = self._lister(self.inference_base, f"/vector_stores/{_seg(vs_id)}/files",
                              route="/vector_stores/{id}/files", operation="list_vector_store_files", vs=True)
         async for f in paginate(fetch, VectorStoreFile, limit=PAGE_LIMIT, params={"filter": status, "order": order},
-                                what="list_vector_store_files"):
+                                what="list_vector_store_files", start_after=after):
             yield f
 
     async def get_vector_store_file(self, vs_id: str, file_id: str) -> VectorStoreFile:
@@ -377,10 +381,15 @@ class GenAIClient:
     # ------------------------------------------------------------------ Search (data plane)
 
     async def search(self, vs_id: str, query: str, *, max_num_results: int = 10,
-                     filters: dict[str, Any] | None = None) -> dict[str, Any]:
+                     filters: dict[str, Any] | None = None, ranking_options: dict[str, Any] | None = None,
+                     rewrite_query: bool | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"query": query, "max_num_results": max_num_results}
         if filters is not None:
             body["filters"] = filters
+        if ranking_options is not None:
+            body["ranking_options"] = ranking_options
+        if rewrite_query is not None:
+            body["rewrite_query"] = rewrite_query
         resp, url = await self._call("POST", self.inference_base, f"/vector_stores/{_seg(vs_id)}/search",
                                      route="/vector_stores/{id}/search", operation="search", json=body,
                                      vs=True)

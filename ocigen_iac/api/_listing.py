@@ -1,24 +1,31 @@
 """Listing a large collection quickly and completely, even when `created_at` ties.
 
 A vector store with thousands of files is a chain of 100-item pages, each needing the previous
-page's cursor: listed alone it costs pages x round-trip. `list_complete` walks two chains at once,
-ascending and descending by `created_at`, and stops when together they provably cover the
-collection. That proof must not assume the two orders mirror each other: `created_at` has
-one-second resolution, hundreds of files attached by one batch share a second, and a service
-may order ties the same way in both directions. So the chains stop on *time*, not on ids:
+page's cursor: listed alone it costs pages x round-trip. Two ways to walk several chains at once:
 
-* the ascending chain has seen everything created before the newest time it has reached (A);
-* the descending chain has seen everything created after the oldest time it has reached (D);
-* once A > D (one chain has passed the other's frontier) everything was seen.
+* **From known cursors** (the usual case: state knows the ids of the files it attached). Chains
+  start at the beginning and after a few known ids spread over the collection, all in the same
+  order; each stops as soon as it reads an object another chain has read. Every chain is a
+  contiguous run and each stops only where another run has been, so together they cover the
+  collection from the first object to the last, whatever the order of ties. A cursor that no
+  longer exists only drops its chain. About pages / chains round-trips, one page of overlap
+  per chain.
 
-When many objects share one second, the descending chain reads that second's objects in the same
-order the ascending one does: it only repeats work. So it stops as soon as a whole page of it was
-already seen, and the ascending chain finishes alone (at most one wasted page).
+* **From both ends** (nothing known yet): one chain ascending and one descending by `created_at`,
+  until together they provably cover the collection. The proof must not assume the two orders
+  mirror each other: `created_at` has one-second resolution, hundreds of files attached by one
+  batch share a second, and a service may order ties the same way in both directions. So the
+  chains stop on *time groups*, not on ids. Each reads a group to its end before the next (a
+  group's internal order may be anything); when a chain reaches the group the other is reading,
+  one of them (the first to notice) stops and the other finishes that group; when a chain
+  reaches a time the other has already passed, everything was seen.
 
 Anything odd (an item without `created_at`, an order that is not sorted) makes the ascending
-chain run to its end instead. When the caller knows how many objects there are (a store's
-`file_counts.total`), a listing that comes up short is re-done with one chain, and if it is still
-short `ListingIncomplete` is raised: a broken cursor must never make objects look deleted.
+chain run to its end on its own. When the descending chain only repeats what the ascending one
+read (one big group), it stops after one page. When the caller knows how many objects there are
+(a store's `file_counts.total`), a listing that comes up short is re-done with one chain, and if
+it is still short `ListingIncomplete` is raised: a broken cursor must never make objects look
+deleted.
 """
 
 from __future__ import annotations
@@ -30,15 +37,17 @@ from typing import Any
 
 from ._exceptions import MalformedResponse
 
-__all__ = ["ListingIncomplete", "list_complete"]
+__all__ = ["ListingIncomplete", "list_complete", "spread"]
 
 
 class ListingIncomplete(MalformedResponse):
     """The service listed fewer objects than it says it holds."""
 
 
-async def _one_chain(make_iter: Callable[[str], AsyncIterator[Any]], slim: Callable[[dict[str, Any]], dict[str, Any]]
-                     ) -> dict[str, dict[str, Any]]:
+Slim = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+async def _one_chain(make_iter: Callable[..., AsyncIterator[Any]], slim: Slim) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     async with contextlib.aclosing(make_iter("asc")) as items:
         async for obj in items:
@@ -46,71 +55,133 @@ async def _one_chain(make_iter: Callable[[str], AsyncIterator[Any]], slim: Calla
     return out
 
 
-async def _two_chains(make_iter: Callable[[str], AsyncIterator[Any]], slim: Callable[[dict[str, Any]], dict[str, Any]],
+class _Meet:
+    """What the two chains know of each other (single-threaded: asyncio)."""
+
+    def __init__(self) -> None:
+        self.group = {"asc": None, "desc": None}  # the time group each chain is reading
+        self.stopped = {"asc": False, "desc": False}
+        self.finisher: str | None = None  # the chain that must read the shared group to its end
+        self.done = False
+        self.asc_alone = False
+
+
+async def _two_chains(make_iter: Callable[[str], AsyncIterator[Any]], slim: Slim,
                       page_size: int) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    frontier: dict[str, float | None] = {"asc": None, "desc": None}  # newest seen by asc, oldest by desc
-    state = {"done": False, "asc_alone": False}
+    m = _Meet()
     desc_task: asyncio.Task[None] | None = None
 
-    def passed(order: str, t: float) -> bool:
-        other = frontier["desc" if order == "asc" else "asc"]
-        if other is None or state["asc_alone"]:
-            return False
+    def ahead(order: str, t: float, other: float) -> bool:
         return t > other if order == "asc" else t < other
 
     async def chain(order: str) -> None:
         nonlocal desc_task
-        seen = 0
-        repeats = 0  # consecutive objects this chain found already listed
-        last: float | None = None
+        other = "desc" if order == "asc" else "asc"
+        seen = repeats = 0
         async with contextlib.aclosing(make_iter(order)) as items:
             async for obj in items:
-                if state["done"] or (order == "desc" and state["asc_alone"]):
+                if m.done or (order == "desc" and m.asc_alone):
                     return
-                if order == "desc":
-                    repeats = repeats + 1 if obj.id in out else 0
-                    if repeats >= page_size:  # a tie group read twice: leave it to the ascending chain
-                        state["asc_alone"] = True
-                        return
                 item = slim(obj.model_dump())
                 t = item.get("created_at")
-                if not isinstance(t, int | float) or (last is not None and (t < last if order == "asc" else t > last)):
-                    state["asc_alone"] = True  # no usable order: the ascending chain must see it all
+                last = m.group[order]
+                if not isinstance(t, int | float) or (last is not None and ahead(other, float(t), last)):
+                    m.asc_alone = True  # no usable order: the ascending chain must see it all
                     t = None
-                if t is not None and passed(order, float(t)):
-                    state["done"] = True
-                    return
+                if order == "desc":
+                    repeats = repeats + 1 if obj.id in out else 0
+                    if repeats >= page_size:  # one big group read twice: leave it to the ascending chain
+                        m.asc_alone = True
+                        return
+                if t is not None and not m.asc_alone:
+                    t = float(t)
+                    theirs = m.group[other]
+                    if m.finisher == order and last is not None and t != last:
+                        m.done = True  # finished the shared group: everything was seen
+                        return
+                    if theirs is not None and m.finisher is None:
+                        if ahead(order, t, theirs):  # the other chain covers all of this time already
+                            m.done = True
+                            return
+                        if t == theirs:  # we reached the group the other is reading
+                            m.group[order] = t
+                            m.finisher = other  # it finishes the group; we are done
+                            m.stopped[order] = True
+                            return
+                    m.group[order] = t
                 out[obj.id] = item
                 seen += 1
-                if t is not None:
-                    last = float(t)
-                    frontier[order] = last
-                if order == "asc" and desc_task is None and seen >= page_size and not state["asc_alone"]:
+                if order == "asc" and desc_task is None and seen >= page_size and not m.asc_alone:
                     desc_task = asyncio.ensure_future(chain("desc"))
-        if order == "asc" or not state["asc_alone"]:
-            state["done"] = True  # this chain reached the far end: it alone covered everything
+        # reached the far end: this chain alone covered everything from where it started
+        if order == "asc" or (not m.asc_alone and m.finisher != "asc"):
+            m.done = True
+        m.stopped[order] = True
 
     try:
         await chain("asc")
+        if desc_task is not None and not m.done:
+            await desc_task  # the ascending chain handed a group over (or stopped): let it finish
     finally:
         if desc_task is not None:
-            if not state["done"]:  # only on an error in the ascending chain
+            if not desc_task.done():
                 desc_task.cancel()
-            await asyncio.gather(desc_task, return_exceptions=not state["done"])
+            await asyncio.gather(desc_task, return_exceptions=True)
+    if not m.done:  # the chains could not prove they met (a cancelled or odd chain): read it all
+        return await _one_chain(make_iter, slim)
+    return out
+
+
+MAX_CHAINS = 8
+
+
+def spread(known: list[str], expected_total: int | None, page_size: int) -> list[str]:
+    """Cursors for `_from_cursors`: a few known ids, evenly spaced (`known` in listing order, as
+    well as the caller can tell), about one chain per two pages."""
+    pages = -(-(expected_total or len(known)) // page_size)
+    chains = min(MAX_CHAINS, max(1, (pages + 1) // 2))
+    if chains < 2 or len(known) < chains:
+        return []
+    return [known[(len(known) * j) // chains] for j in range(1, chains)]
+
+
+async def _from_cursors(make_iter: Callable[..., AsyncIterator[Any]], slim: Slim,
+                        cursors: list[str]) -> dict[str, dict[str, Any]]:
+    from ._exceptions import ApiError
+
+    out: dict[str, dict[str, Any]] = {}
+    owner: dict[str, int] = {}
+
+    async def chain(i: int, after: str | None) -> None:
+        async with contextlib.aclosing(make_iter("asc", after)) as items:
+            async for obj in items:
+                if owner.setdefault(obj.id, i) != i:
+                    return  # another chain has been here: the rest is its (or a later chain's)
+                out[obj.id] = slim(obj.model_dump())
+
+    results = await asyncio.gather(*(chain(i, c) for i, c in enumerate([None, *cursors])), return_exceptions=True)
+    for i, r in enumerate(results):
+        if isinstance(r, BaseException) and (i == 0 or not isinstance(r, ApiError)):
+            raise r  # the chain from the start must work; a stale cursor (ApiError) only drops its chain
     return out
 
 
 async def list_complete(
-    make_iter: Callable[[str], AsyncIterator[Any]],
+    make_iter: Callable[..., AsyncIterator[Any]],
     *,
     what: str,
     page_size: int = 100,
     expected_total: int | None = None,
-    slim: Callable[[dict[str, Any]], dict[str, Any]] = lambda d: d,
+    slim: Slim = lambda d: d,
+    cursors: list[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Every object of a collection, keyed by id. `make_iter(order)` lists it in that order."""
-    out = await _two_chains(make_iter, slim, page_size)
+    """Every object of a collection, keyed by id. `make_iter(order, after=None)` lists it in that
+    order (starting after `after`); `cursors`: ids known to be in it, spread over it."""
+    if cursors:
+        out = await _from_cursors(make_iter, slim, cursors)
+    else:
+        out = await _two_chains(make_iter, slim, page_size)
     if expected_total is None or len(out) >= expected_total:
         return out
     again = await _one_chain(make_iter, slim)  # counts can move while we list: one careful retry

@@ -35,9 +35,11 @@ async def paginate(
     params: dict[str, Any] | None = None,
     what: str = "list",
     max_pages: int = MAX_PAGES,
+    start_after: str | None = None,
 ) -> AsyncIterator[M]:
+    """`start_after`: begin after this object (a cursor the caller already knows)."""
     base = {k: v for k, v in (params or {}).items() if v is not None}
-    after: str | None = None
+    after: str | None = start_after
     seen_cursors: set[str] = set()
     for _page_no in range(max_pages):
         q = dict(base, limit=limit)

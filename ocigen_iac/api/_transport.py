@@ -2,7 +2,7 @@
 
 This module owns *how* a request is sent, not *what* is sent:
 
-* one `httpx.AsyncClient` (pool sized to `parallelism`), an `asyncio.Semaphore` bounding
+* one `httpx.AsyncClient` (pool sized to `parallelism`), an adaptive (AIMD) limit bounding
   in-flight requests and an optional token bucket (`rps`) pacing attempts;
 * the retry policy. Retryable: 408, 409, 429, 5xx (not 501), connect errors, read/write errors
   and timeouts. Wait = full-jitter exponential backoff `uniform(0, min(cap, base * 2**n))`,
@@ -45,6 +45,7 @@ from ._exceptions import (
     TransportFailed,
     parse_error_body,
 )
+from ._limits import AdaptiveLimit
 from ._upload import MultipartFile
 
 __all__ = [
@@ -67,7 +68,7 @@ SENSITIVE_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "cookie"
 class ClientOptions:
     """Tuning knobs for `GenAIClient` (all have production defaults)."""
 
-    parallelism: int = 8  # concurrent requests (and pool size)
+    parallelism: int = 16  # most concurrent requests (and pool size); 429s lower it for a while (AIMD)
     rps: float | None = None  # optional cap on request attempts per second
     max_attempts: int = 6  # attempts per call, first one included
     deadline_s: float = 300.0  # total budget per call, retries and waits included
@@ -213,12 +214,16 @@ class Transport:
             # ... but never send loopback traffic (the emulator) through a proxy
             mounts={"all://127.0.0.1": None, "all://localhost": None, "all://[::1]": None},
         )
-        self._sem = asyncio.Semaphore(opts.parallelism)
+        self._sem = AdaptiveLimit(opts.parallelism, self.clock)
         self._bucket = TokenBucket(opts.rps, self.clock) if opts.rps else None
         self.stats = _Stats()
 
     async def aclose(self) -> None:
         await self.http.aclose()
+
+    def stop_new_requests(self) -> None:
+        """After Ctrl-C: requests in flight finish; the ones not sent yet never are (NotSent)."""
+        self._sem.close()
 
     # -- redaction / logging --
 
@@ -391,6 +396,10 @@ class Transport:
             ms = (time.monotonic() - t0) * 1000
         status = resp.status_code
         self.stats.statuses[status] += 1
+        if status == 429:
+            self._sem.throttled()
+        elif status < 500:
+            self._sem.success()
         rid = resp.headers.get("opc-request-id") or resp.headers.get("x-request-id")
         self._log(f"{method} {shown} -> {status} in {ms:.0f} ms (attempt {attempt}/{self.opts.max_attempts})"
                   + (f" opc-request-id={rid}" if rid else ""))

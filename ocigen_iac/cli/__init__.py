@@ -7,7 +7,8 @@ Commands parse flags, call the engine, render, and map outcomes to exit codes. H
     plan.py      plan                      apply.py    apply, destroy
     inspect.py   validate, schema, graph, show
     objects.py   import, output            state.py    state *, force-unlock, init
-    emulator.py  emulator
+    emulator.py  emulator                  checks.py   check
+    status.py    status
 """
 
 from __future__ import annotations
@@ -15,7 +16,16 @@ from __future__ import annotations
 import typer
 
 from ocigen_iac import __version__
-from ocigen_iac.cli import apply, emulator, inspect, objects, plan, state  # noqa: F401  (registers commands)
+from ocigen_iac.cli import (  # noqa: F401  (registers commands)
+    apply,
+    checks,
+    emulator,
+    inspect,
+    objects,
+    plan,
+    state,
+    status,
+)
 from ocigen_iac.cli._app import app
 
 

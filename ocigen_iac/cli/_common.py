@@ -44,7 +44,7 @@ ReplaceOpt = Annotated[list[str] | None, typer.Option(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 NoColorOpt = Annotated[bool, typer.Option("-no-color", "--no-color", help="No colours in the output.")]
 
-DEFAULT_PARALLELISM = 8
+DEFAULT_PARALLELISM = 16  # requests in flight at most; 429s lower it for a while (AIMD)
 
 
 def fail(message: str, code: int = 1) -> None:

@@ -109,9 +109,10 @@ def run(manifests_or_plan: Path, env: str | None, local: bool, root: Path | None
         counts += f" ({extra})." if extra else "."
         for note in result.notes:
             typer.echo(f"Note: {note}", err=True)
-        for check in result.checks:
-            typer.echo(f"Check {'passed' if check.passed else 'FAILED'}: {check.name}: {check.summary}",
-                       err=not check.passed)
+        if result.checks:
+            from ocigen_iac.engine.render.checks import render_checks_text
+
+            typer.echo(render_checks_text(result.checks, only_failures=True), err=bool(result.failed_checks))
         if result.failures or result.missing or result.failed_checks:
             if result.failed_checks:
                 typer.echo(f"\n{len(result.failed_checks)} declared check(s) failed after apply (nothing was "
@@ -159,9 +160,12 @@ def apply(
     json_out: JsonOpt = False,
     no_color: NoColorOpt = False,
     debug: DebugOpt = False,
+    skip_checks: Annotated[bool, typer.Option(
+        "--skip-checks", help="Do not run the declared checks (retrieval checks) of what apply changed.")] = False,
 ) -> None:
     """Make the live service match the manifests, or apply exactly a plan saved with `plan -out`."""
     opts = options(parallelism, rps, lock_timeout, debug, target, replace, exclude)
+    opts.skip_checks = skip_checks
     run(manifests_or_plan, env, local, root, auto_approve, mode_of(destroy, refresh_only), opts,
         "json" if json_out else "text", use_color(no_color))
 

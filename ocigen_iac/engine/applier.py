@@ -30,6 +30,7 @@ from ocigen_iac.engine.plan import Action, Change, Plan, ReasonCode
 from ocigen_iac.resources import ResourceType, registry
 from ocigen_iac.state.model import ResourceState
 
+OPERATIONS_PER_REQUEST_SLOT = 4
 NEW_OBJECT = (Action.CREATE, Action.REPLACE, Action.REPLACE_DESTROY_FIRST, Action.ADOPT, Action.MOVE)
 
 
@@ -173,8 +174,9 @@ class _Builder:
                                   hard={_new(c)}, soft=self.released(c), weight=0))
         for (type_name, _), members in batches.items():
             kind = registry.resource_type(type_name)
-            for start in range(0, len(members), max(1, kind.batch_limit) * 4):
-                group = members[start:start + kind.batch_limit * 4]
+            # one step per batch-sized group: the first group attaches while later files still upload
+            for start in range(0, len(members), max(1, kind.batch_limit)):
+                group = members[start:start + kind.batch_limit]
                 hard: set[Key] = set()
                 soft: set[Key] = set()
                 for m in group:
@@ -185,7 +187,7 @@ class _Builder:
                 steps.append(Step(f"create-many {group[0].parent or type_name} ({len(group)})",
                                   [_new(m) for m in group], self.batch_runner(kind, group), hard=hard, soft=soft,
                                   weight=len(group)))
-        return steps
+        return pipelined(steps)
 
     # --- runners -----------------------------------------------------------------------------
     def _move_first(self, c: Change) -> None:
@@ -377,7 +379,34 @@ class _Builder:
         return run
 
 
-async def apply_plan(ctx: RunContext, plan: Plan, *, parallelism: int = 8, cancel: asyncio.Event | None = None,
+def pipelined(steps: list[Step]) -> list[Step]:
+    """The order the graph offers ready steps in (it starts them in list order):
+    * steps that wait for nothing come first, the ones more steps wait for first among them (a
+      store before a thousand uploads: it must get ready while they run);
+    * every other step right after the last step it waits for, so a batch of attachments goes as
+      soon as its files are up while later files still upload."""
+    provider: dict[Key, int] = {k: i for i, s in enumerate(steps) for k in s.provides}
+    waiting = [0] * len(steps)
+    for s in steps:
+        for i in {provider[k] for k in (s.hard | s.soft) if k in provider}:
+            waiting[i] += 1
+    roots = [i for i, s in enumerate(steps) if not any(k in provider for k in (s.hard | s.soft))]
+    pos: dict[int, float] = {i: float(rank) for rank, i in enumerate(sorted(roots, key=lambda i: (-waiting[i], i)))}
+
+    def place(i: int, seen: set[int]) -> float:
+        if i in pos:
+            return pos[i]
+        seen.add(i)
+        deps = {provider[k] for k in (steps[i].hard | steps[i].soft) if k in provider} - seen
+        pos[i] = max((place(j, seen) for j in deps), default=float(i)) + 1e-6 * (i + 1)
+        return pos[i]
+
+    for i in range(len(steps)):
+        place(i, set())
+    return [steps[i] for i in sorted(range(len(steps)), key=lambda i: (pos[i], i))]
+
+
+async def apply_plan(ctx: RunContext, plan: Plan, *, parallelism: int = 16, cancel: asyncio.Event | None = None,
                      abort: asyncio.Event | None = None, label: str = "apply") -> ApplyResult:
     result = ApplyResult()
     for address in plan.stale_intents:
@@ -388,8 +417,10 @@ async def apply_plan(ctx: RunContext, plan: Plan, *, parallelism: int = 8, cance
 
     def on_error(step: Step, exc: BaseException) -> None:
         address = step.name.split(" ", 1)[1]
-        if isinstance(exc, asyncio.CancelledError):  # a second Ctrl-C: the run's closing line says so
-            result.failures[address] = "interrupted"
+        from ocigen_iac.api import NotSent
+
+        if isinstance(exc, asyncio.CancelledError | NotSent):
+            result.failures[address] = "interrupted"  # Ctrl-C: the run's closing line says so
             return
         result.failures[address] = str(exc) or exc.__class__.__name__
         reporter.fail(address, result.failures[address])
@@ -398,7 +429,10 @@ async def apply_plan(ctx: RunContext, plan: Plan, *, parallelism: int = 8, cance
     for step in steps:
         step.run = _counted(step.run, reporter, step.weight)
     try:
-        graph = await execute(steps, parallelism, cancel, on_error, abort)
+        # `parallelism` bounds requests in flight (the client enforces it); more operations than that
+        # may be open, so an operation that waits (a store getting ready, a batch ingesting) never
+        # holds a request slot, and a store create does not queue behind a thousand uploads.
+        graph = await execute(steps, parallelism * OPERATIONS_PER_REQUEST_SLOT, cancel, on_error, abort)
     finally:
         reporter.end()
     result.cancelled = graph.cancelled

@@ -185,7 +185,7 @@ def import_object(settings: Settings, desired: DesiredSet, address: str, object_
         async def fetch() -> tuple[ResourceState, str | None]:
             from ocigen_iac.api import NotFound
 
-            async with api_client(settings, opts) as client:
+            async with api_client(settings, opts, ctx.clock) as client:
                 ctx.client = client
                 ctx.set_scope(dict(ctx.scope))
                 try:

@@ -42,15 +42,6 @@ def _sha256_fd(fd: int, size_hint: int) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def sha256_file(path: Path) -> tuple[str, int]:
-    """(sha256 hex, size) of a file, streamed: memory stays flat whatever its size."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    try:
-        return _sha256_fd(fd, os.fstat(fd).st_size)
-    finally:
-        os.close(fd)
-
-
 class HashCache:
     def __init__(self, cache_file: Path | None) -> None:
         self.cache_file = cache_file
@@ -97,16 +88,6 @@ class HashCache:
             self._entries[str(path)] = [*stamp, hexdigest]
             self._dirty = True
         return hexdigest, size
-
-    def cached(self, path: Path) -> tuple[str, int] | None:
-        """(sha256 hex, size) from the cache when `path`'s stat key is unchanged, else None."""
-        cached = self._entries.get(str(path))
-        if cached is None:
-            return None
-        st = os.stat(path)
-        if cached[:3] == [st.st_size, st.st_mtime_ns, st.st_ino]:
-            return cached[3], st.st_size
-        return None
 
     def digest_many(self, paths: list[Path], workers: int = 4) -> dict[Path, tuple[str, int]]:
         """Digests of many files: cache hits answered from `stat` here, misses hashed on threads

@@ -18,6 +18,7 @@ import hashlib
 import json
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,6 +31,7 @@ from ocigen_iac.engine.expand import expand_instances
 from ocigen_iac.engine.hashing import HashCache
 from ocigen_iac.engine.live import LiveView
 from ocigen_iac.engine.moves import manifest_moves, rename_map
+from ocigen_iac.engine.observed import observed_values, record_observed
 from ocigen_iac.engine.plan import Action, Plan
 from ocigen_iac.engine.planner import PlanRequest, make_plan
 from ocigen_iac.engine.refresh import refresh
@@ -50,7 +52,7 @@ REPAIR_ROUNDS = 2
 
 @dataclass
 class RunOptions:
-    parallelism: int = 8
+    parallelism: int = 16
     rps: float | None = None
     lock_timeout_s: float = 0.0
     debug_log: Callable[[str], None] | None = None
@@ -132,12 +134,12 @@ def locked_state(settings: Settings, operation: str, lock_timeout_s: float = 0.0
 
 
 @contextlib.asynccontextmanager
-async def api_client(settings: Settings, opts: RunOptions) -> AsyncIterator[Any]:
+async def api_client(settings: Settings, opts: RunOptions, clock: Any = None) -> AsyncIterator[Any]:
     from ocigen_iac.api import ClientOptions, GenAIClient
 
     copts = ClientOptions(parallelism=opts.parallelism, rps=opts.rps, debug_log=opts.debug_log)
     api_key = LOCAL_API_KEY if settings.local else None
-    async with GenAIClient(settings, copts, api_key=api_key) as client:
+    async with GenAIClient(settings, copts, api_key=api_key, clock=clock) as client:
         yield client
 
 
@@ -201,7 +203,7 @@ def run_plan(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode:
         ctx = make_context(settings, sync, opts, reporter)
 
         async def go() -> Plan:
-            async with api_client(settings, opts) as client:
+            async with api_client(settings, opts, ctx.clock) as client:
                 ctx.client = client
                 ctx.set_scope(dict(ctx.scope))
                 return await refresh_and_plan(ctx, desired, mode, opts)
@@ -233,12 +235,13 @@ def run_apply(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode
         ctx = make_context(settings, sync, opts, reporter)
 
         async def plan_phase() -> Plan:
-            async with api_client(settings, opts) as client:
+            async with api_client(settings, opts, ctx.clock) as client:
                 ctx.client = client
                 ctx.set_scope(dict(ctx.scope))
                 return await refresh_and_plan(ctx, desired, mode, opts)
 
         plan = asyncio.run(plan_phase())
+        _debug(opts, f"plan made: {len(plan.changes)} change(s)")
         plan.manifests_dir = manifests_dir
         if saved_plan is not None:
             check_plan_matches(saved_plan, plan)
@@ -258,22 +261,32 @@ def run_apply(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode
             raise Interrupted("\nInterrupted at the approval prompt: nothing was changed.") from None
 
         async def apply_phase() -> ApplyResult:
-            async with api_client(settings, opts) as client:
+            async with api_client(settings, opts, ctx.clock) as client:
                 ctx.client = client
                 ctx.set_scope(dict(ctx.scope))
                 cancel, abort = asyncio.Event(), asyncio.Event()
-                _install_interrupt(cancel, abort, reporter)
+                _install_interrupt(cancel, abort, reporter, client)
                 label = "destroy" if mode == "destroy" else "apply"
                 result = await apply_plan(ctx, plan, parallelism=opts.parallelism, cancel=cancel, abort=abort,
                                           label=label)
+                result.cancelled = result.cancelled or cancel.is_set()
+                _debug(opts, "changes applied; verifying")
                 if result.failures or result.cancelled or mode == "destroy":
                     return result
-                await _verify_and_repair(ctx, desired, plan, opts, result, cancel, abort)
-                if not result.missing and not result.failures and not opts.skip_checks:
-                    result.checks = await run_declared_checks(ctx, desired, touched_parents(plan))
+                from ocigen_iac.api import NotSent
+
+                try:
+                    await _verify_and_repair(ctx, desired, plan, opts, result, cancel, abort)
+                    if not result.missing and not result.failures and not result.cancelled:
+                        await record_observed(ctx, touched_parents(plan))
+                        if not opts.skip_checks:
+                            result.checks = await run_declared_checks(ctx, desired, touched_parents(plan))
+                except NotSent:  # Ctrl-C while verifying: what was applied is saved; verify next time
+                    result.cancelled = True
                 return result
 
         result = asyncio.run(apply_phase())
+        _debug(opts, "apply finished; saving state")
         outcome = ApplyOutcome(plan, result, applied=True, stats=dict(ctx.stats))
         if result.cancelled:
             sync.checkpoint()
@@ -306,6 +319,7 @@ async def _verify_and_repair(ctx: RunContext, desired: DesiredSet, plan: Plan, o
         if not repair.changes:
             break
         again = await apply_plan(ctx, repair, parallelism=opts.parallelism, cancel=cancel, abort=abort)
+        again.cancelled = again.cancelled or cancel.is_set()
         result.added += again.added
         result.changed += again.changed
         result.destroyed += again.destroyed
@@ -336,7 +350,7 @@ async def _accept_drift(ctx: RunContext, plan: Plan, settings: Settings, opts: R
             if kind.parent_type is None or ctx.live.listed(kind.type, rs.parent_id):
                 ctx.state.remove(address)
             continue
-        snap = kind.snapshot(live)
+        snap = {**kind.snapshot(live), **observed_values(kind, live)}
         if "owner_key" in rs.live:
             snap["owner_key"] = rs.live["owner_key"]
         if snap != rs.live:
@@ -345,13 +359,15 @@ async def _accept_drift(ctx: RunContext, plan: Plan, settings: Settings, opts: R
             ctx.state.put(address, updated)
 
 
-def _install_interrupt(cancel: asyncio.Event, abort: asyncio.Event, reporter: Reporter) -> None:
+def _install_interrupt(cancel: asyncio.Event, abort: asyncio.Event, reporter: Reporter, client: Any) -> None:
     loop = asyncio.get_running_loop()
 
     def first() -> None:
         reporter.line("\nInterrupt received: finishing in-flight operations and saving state "
                       "(press Ctrl-C again to stop them at once).")
         cancel.set()
+        if hasattr(client, "stop_new_requests"):
+            client.stop_new_requests()  # what has not been sent yet is not sent
         loop.remove_signal_handler(signal.SIGINT)
         loop.add_signal_handler(signal.SIGINT, second)
 
@@ -432,5 +448,13 @@ def check_plan_matches(saved: Plan, fresh: Plan) -> None:
                              f"{key.split('#')[0]}: {was}, but {now}. Run plan again.")
 
 
+_DEBUG_T0 = time.monotonic()
+
+
+def _debug(opts: RunOptions, line: str) -> None:
+    if opts.debug_log is not None:
+        opts.debug_log(line)
+
+
 def stderr_debug(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    print(f"[{time.monotonic() - _DEBUG_T0:7.3f}s] {line}", file=sys.stderr, flush=True)

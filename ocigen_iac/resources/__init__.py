@@ -8,15 +8,41 @@ built-in kinds (their modules call `registry.register` at import).
 from __future__ import annotations
 
 from ocigen_iac.resources import (  # noqa: F401
-    containers,
-    files,
-    object_storage_objects,
-    projects,
-    registry,
-    vector_store_connectors,
-    vector_store_files,
-    vector_stores,
+           containers,
+           files,
+           object_storage_objects,
+           projects,
+           registry,
+           retrieval_checks,
+           vector_store_connectors,
+           vector_store_files,
+           vector_stores,
 )
-from ocigen_iac.resources.base import CheckResult, CreateOutcome, DocumentKind, Instance, ResourceType
+from ocigen_iac.resources.base import (
+           DEGRADED,
+           HEALTHY,
+           MISSING,
+           PROGRESSING,
+           UNKNOWN,
+           CheckCase,
+           CheckResult,
+           CreateOutcome,
+           DocumentKind,
+           Instance,
+           ResourceType,
+)
 
-__all__ = ["CheckResult", "CreateOutcome", "DocumentKind", "Instance", "ResourceType", "registry"]
+__all__ = [
+           "DEGRADED",
+           "HEALTHY",
+           "MISSING",
+           "PROGRESSING",
+           "UNKNOWN",
+           "CheckCase",
+           "CheckResult",
+           "CreateOutcome",
+           "DocumentKind",
+           "Instance",
+           "ResourceType",
+           "registry",
+]

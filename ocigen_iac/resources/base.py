@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 # Tolerance when matching a leaked create by its creation time (client/server clock skew).
 CLOCK_SKEW_S = 300.0
 
+# What `ResourceType.health` may answer (Argo CD's health statuses), best first.
+HEALTHY, PROGRESSING, DEGRADED, MISSING, UNKNOWN = "Healthy", "Progressing", "Degraded", "Missing", "Unknown"
+
 
 @dataclass
 class Instance:
@@ -53,6 +56,17 @@ class Instance:
 
 
 @dataclass
+class CheckCase:
+    """One case of a check (a query of a retrieval check): a JUnit test case, a block of text."""
+
+    name: str
+    passed: bool
+    message: str = ""  # why it failed, one line
+    lines: list[str] = field(default_factory=list)  # what the text report shows under it
+    seconds: float = 0.0
+
+
+@dataclass
 class CheckResult:
     """One declared check's outcome (e.g. a retrieval check run after apply or by `check`)."""
 
@@ -60,6 +74,7 @@ class CheckResult:
     passed: bool
     summary: str  # one line for the terminal
     details: dict[str, Any] = field(default_factory=dict)  # for JSON / JUnit
+    cases: list[CheckCase] = field(default_factory=list)  # for the text report and JUnit
 
 
 @dataclass
@@ -124,6 +139,9 @@ class ResourceType:
     verify_after_apply: ClassVar[bool] = False  # re-read after apply before saying "complete"
     shown_on_create: ClassVar[tuple[str, ...]] = ()  # attributes the text plan lists for a create
     output_fields: ClassVar[tuple[str, ...]] = ()  # attributes `output` prints beside the id
+    # Server-computed fields (e.g. usage_bytes) recorded in state beside the drift snapshot after
+    # a verified apply and by `apply --refresh-only`, for `output`; never diffed.
+    observed_fields: ClassVar[tuple[str, ...]] = ()
     importable: ClassVar[bool] = True
     # Scope: values every call of the run carries (the OpenAI-Project header is the "project"
     # scope). A type that `provides_scope` (a managed Project) supplies them from its state record
@@ -266,7 +284,18 @@ class ResourceType:
         raise NotImplementedError(f"{self.type} cannot be imported")
 
     def outputs(self, rs: ResourceState) -> dict[str, Any]:
-        return {k: rs.attrs.get(k) for k in self.output_fields}
+        out = {k: rs.attrs.get(k) for k in self.output_fields}
+        out.update({k: rs.live.get(k) for k in self.observed_fields})
+        return out
+
+    # --- health (`ocigen-iac status`) --------------------------------------------------------
+    async def health(self, ctx: RunContext, rs: ResourceState, live: dict[str, Any] | None) -> dict[str, Any]:
+        """How a tracked object is doing, from its listed live object (None: the list did not
+        return it). Read-only, and only through list endpoints (a retrieve may count as activity).
+        Keys the engine knows: `health` (Healthy | Progressing | Degraded | Missing | Unknown),
+        `summary` (one line) and `problems` (lines); any other key goes to the JSON as it is.
+        Default: {} (the engine derives the health from `gone_reason` and `failure`)."""
+        return {}
 
 
 def recent(created_at: Any, since: float) -> bool:

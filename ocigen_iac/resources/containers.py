@@ -204,6 +204,31 @@ class ContainerType(ResourceType):
         status = str(live.get("status") or "").lower()
         return status if status in ("expired", "deleted") else None
 
+    async def health(self, ctx: RunContext, rs: ResourceState, live: dict[str, Any] | None) -> dict[str, Any]:
+        """Status, last activity and when it expires, from the list only: retrieving a container
+        (or listing its files) counts as activity and would keep it alive."""
+        from ocigen_iac.resources.health_text import DEGRADED, HEALTHY, relative, utc
+
+        if live is None:
+            return {}
+        expiry = _expiry(live) or {}
+        last, minutes = live.get("last_active_at"), expiry.get("minutes")
+        expires_at = last + minutes * 60 if isinstance(last, int | float) and isinstance(minutes, int) else None
+        out: dict[str, Any] = {"status": live.get("status"), "last_active_at": last, "expires_at": expires_at,
+                               "expires_after": expiry or None, "memory_limit": live.get("memory_limit")}
+        if self.gone_reason(live):
+            return out
+        summary = f"{live.get('status') or 'status unknown'}; last active {relative(last)}"
+        if expires_at is not None:
+            summary += f"; expires {relative(expires_at)} ({utc(expires_at)}) unless used"
+        out["summary"] = summary
+        out["health"] = HEALTHY
+        if expires_at is not None and expires_at <= ctx.clock.time():
+            out["health"] = DEGRADED
+            out["problems"] = ["idle past its expiry time: the service may expire it at any moment (the next apply "
+                               "then re-creates it with its files)"]
+        return out
+
     def project_live(self, live: dict[str, Any], rs: ResourceState, inst: Instance | None) -> dict[str, Any]:
         expires = _expiry(live) or rs.attrs.get("expires_after")
         if expires is not None and expires == rs.live.get("expires_after"):
@@ -335,6 +360,11 @@ class ContainerFileType(ResourceType):
         a = change.after or {}
         container_id = ctx.id_of(a["container"])
         client = ctx.api()
+
+        if not a.get("upload"):
+            from ocigen_iac.resources.files import ensure_processed
+
+            await ensure_processed(ctx, [ctx.id_of(a["source"])])
 
         async def send() -> dict[str, Any]:
             if a.get("upload"):

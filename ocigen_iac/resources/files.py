@@ -36,6 +36,40 @@ if TYPE_CHECKING:
 
 VERIFY_CONTENT_MAX_BYTES = 8 << 20
 PROCESSED = ("processed", "uploaded_and_processed")
+UNPROCESSED = "files_not_yet_processed"  # ctx.extras key: ids uploaded (or adopted) this run, maybe still processing
+PROCESSING_WAIT_S = 300.0
+
+
+async def ensure_processed(ctx: RunContext, file_ids: list[str]) -> None:
+    """Wait (bounded) until these Files are processed: some services report a new file as
+    `uploaded` for a while, and attaching it then fails. Uploads do not wait (that would hold an
+    upload slot per file); whatever attaches or copies them waits here, with one list request per
+    poll round for all of them."""
+    from ocigen_iac.clock import Backoff
+
+    pending = set(file_ids) & ctx.extras.get(UNPROCESSED, set())
+    if not pending:
+        return
+    backoff = Backoff(ctx.clock, first=0.15, factor=1.3, cap=2.0, timeout_s=min(ctx.poll_timeout_s, PROCESSING_WAIT_S))
+    while True:
+        if len(pending) <= 3:
+            live = {}
+            for fid in pending:
+                obj = await ctx.api().get_file(fid)
+                live[fid] = obj.model_dump()
+        else:
+            live = {f.id: f.model_dump() async for f in ctx.api().iter_files()}
+        for fid in list(pending):
+            status = (live.get(fid) or {}).get("status")
+            if status == "error":
+                raise PlanError(f"the service could not process file {fid}: "
+                                f"{(live.get(fid) or {}).get('status_details') or 'status error'}")
+            if status in (None, *PROCESSED):
+                pending.discard(fid)
+        ctx.extras[UNPROCESSED] -= set(file_ids) - pending
+        if not pending or backoff.expired:
+            return
+        await backoff.wait()
 
 
 # ------------------------------------------------------------------------------------ manifest
@@ -193,6 +227,22 @@ class FileType(ResourceType):
             return "in error"
         return None
 
+    async def health(self, ctx: RunContext, rs: ResourceState, live: dict[str, Any] | None) -> dict[str, Any]:
+        from ocigen_iac.resources.health_text import DEGRADED, human_bytes, relative, utc
+
+        if live is None:
+            return {}
+        out: dict[str, Any] = {"status": live.get("status"), "bytes": live.get("bytes"),
+                               "expires_at": live.get("expires_at")}
+        summary = f"{live.get('status') or 'present'}, {human_bytes(live.get('bytes'))}"
+        if live.get("expires_at"):
+            summary += f"; expires {utc(live['expires_at'])} ({relative(live['expires_at'])})"
+        out["summary"] = summary
+        if live.get("status") == "error":
+            out["health"] = DEGRADED
+            out["problems"] = ["the service could not process it (status error): the next apply uploads it again"]
+        return out
+
     def project_live(self, live: dict[str, Any], rs: ResourceState, inst: Instance | None) -> dict[str, Any]:
         return {
             "filename": live.get("filename"),
@@ -275,29 +325,13 @@ class FileType(ResourceType):
             return await self.list_live(ctx, None)
 
         live = await ctx.create_once(self, change, send, relist)
-        live = await self._wait_processed(ctx, live)
+        if live.get("status") not in (None, *PROCESSED):
+            ctx.extras.setdefault(UNPROCESSED, set()).add(live["id"])  # whoever uses it waits (ensure_processed)
         return ResourceState(self.type, live["id"], attrs=dict(a), live=self.snapshot(live),
                              created_at=live.get("created_at"))
 
     async def ready(self, ctx: RunContext, rs: ResourceState) -> None:
-        await self._wait_processed(ctx, (await ctx.api().get_file(rs.id)).model_dump())
-
-    async def _wait_processed(self, ctx: RunContext, live: dict[str, Any]) -> dict[str, Any]:
-        """Some services report a new file as `uploaded` for a while; attaching it then fails."""
-        from ocigen_iac.api import NotFound
-        from ocigen_iac.clock import Backoff
-
-        backoff = Backoff(ctx.clock, first=0.1, cap=2.0, timeout_s=min(ctx.poll_timeout_s, 300.0))
-        while live.get("status") not in (None, *PROCESSED) and not backoff.expired:
-            if live.get("status") == "error":
-                raise PlanError(f"the service could not process {live.get('filename')}: "
-                                f"{live.get('status_details') or 'status error'}")
-            await backoff.wait()
-            try:
-                live = (await ctx.api().get_file(live["id"])).model_dump()
-            except NotFound:
-                await backoff.wait()
-        return live
+        ctx.extras.setdefault(UNPROCESSED, set()).add(rs.id)  # adopted: may still be processing
 
     async def delete(self, ctx: RunContext, rs: ResourceState) -> str | None:
         from ocigen_iac.api import NotFound

@@ -42,6 +42,7 @@ SETTLED = ("completed", "failed", "cancelled")
 BATCH_CREATE_ATTEMPTS = 3
 INGEST_RETRIES = 2  # in-run re-attach rounds for transient ingestion failures
 NEW_STORE_WAIT_S = 60.0  # how long a just-made store may answer 404 on the data plane
+VERIFY_BY_GET_MAX = 50  # after apply, read back up to this many touched attachments one by one
 FIELD = "files"
 
 
@@ -208,15 +209,20 @@ class AttachmentType(ResourceType):
                 "attributes": live.get("attributes"), "created_at": live.get("created_at")}
 
     async def list_live(self, ctx: RunContext, parent_id: str | None) -> dict[str, dict[str, Any]]:
-        from ocigen_iac.api import list_complete
+        from ocigen_iac.api import list_complete, spread
 
         assert parent_id is not None
         store = ctx.live.get("vector_store", parent_id) or {}
         total = (store.get("file_counts") or {}).get("total")
+        total = total if isinstance(total, int) else None
+        # what state attached there, oldest first: cursors to list the store from several places at once
+        known = sorted((r for r in ctx.state.state.resources.values()
+                        if r.kind == self.type and r.parent_id == parent_id), key=lambda r: (r.created_at or 0, r.id))
         client = ctx.api()
-        return await list_complete(lambda order: client.iter_vector_store_files(parent_id, order=order),
-                                   what=f"the files of vector store {parent_id}", slim=self.slim,
-                                   expected_total=total if isinstance(total, int) else None)
+        return await list_complete(
+            lambda order, after=None: client.iter_vector_store_files(parent_id, order=order, after=after),
+            what=f"the files of vector store {parent_id}", slim=self.slim, expected_total=total,
+            cursors=spread([r.id for r in known], total, 100))
 
     def expected_children(self, parent_live: dict[str, Any]) -> int | None:
         total = (parent_live.get("file_counts") or {}).get("total")
@@ -232,17 +238,24 @@ class AttachmentType(ResourceType):
 
         problems: dict[str, str] = {}
         touched_rs = {a: rs for a, rs in expected.items() if a in touched}
-        results = await asyncio.gather(*(self.verify(ctx, rs) for rs in touched_rs.values()))
+        if len(touched_rs) > VERIFY_BY_GET_MAX:  # a listing (100 a page) is cheaper than that many reads
+            touched_rs = {}
+
+        async def store_now() -> dict[str, Any] | None:
+            try:
+                return (await ctx.api().get_vector_store(parent_id)).model_dump()
+            except NotFound:
+                return None
+
+        store, *results = await asyncio.gather(store_now(), *(self.verify(ctx, rs) for rs in touched_rs.values()))
+        if store is None:
+            return {a: f"vector store {parent_id} no longer exists" for a in expected}
         for address, problem in zip(touched_rs, results, strict=True):
             if problem:
                 problems[address] = problem
-        try:
-            store = (await ctx.api().get_vector_store(parent_id)).model_dump()
-        except NotFound:
-            return {a: f"vector store {parent_id} no longer exists" for a in expected}
         counts = store.get("file_counts") or {}
         if not problems and counts.get("completed") == len(expected) and not counts.get("in_progress") \
-                and counts.get("total") == len(expected):
+                and counts.get("total") == len(expected) and len(touched_rs) == len(touched & set(expected)):
             return problems
         listed = await self.list_live(ctx, parent_id)
         for address, rs in expected.items():
@@ -320,8 +333,11 @@ class AttachmentType(ResourceType):
         return (change.after or {}).get("vector_store")
 
     async def create(self, ctx: RunContext, change: Change) -> ResourceState:
+        from ocigen_iac.resources.files import ensure_processed
+
         a = change.after or {}
         store_id, file_id = ctx.id_of(a["vector_store"]), ctx.id_of(a["file"])
+        await ensure_processed(ctx, [file_id])
         obj = await self._retry_new_store(ctx, store_id, lambda: ctx.api().attach_file(
             store_id, file_id, attributes=a["attributes"] or None, chunking_strategy=a["chunking_strategy"]))
         live = await self._wait_one(ctx, store_id, file_id, obj.model_dump())
@@ -412,8 +428,11 @@ class AttachmentType(ResourceType):
         return outcomes
 
     async def _one_batch(self, ctx: RunContext, store_id: str, chunk: list[Change]) -> list[CreateOutcome]:
+        from ocigen_iac.resources.files import ensure_processed
+
         client = ctx.api()
         by_file = {ctx.id_of((c.after or {})["file"]): c for c in chunk}
+        await ensure_processed(ctx, list(by_file))
         shared = chunk[0].after or {}
         batch = await self._create_batch(ctx, store_id, list(by_file), shared["attributes"] or None,
                                          shared["chunking_strategy"])

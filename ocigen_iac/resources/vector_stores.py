@@ -130,6 +130,7 @@ class VectorStoreType(ResourceType):
     informational: ClassVar[frozenset[str]] = frozenset({"chunking_strategy"})
     shown_on_create: ClassVar[tuple[str, ...]] = ("name", "description", "metadata", "expires_after")
     output_fields: ClassVar[tuple[str, ...]] = ("name",)
+    observed_fields: ClassVar[tuple[str, ...]] = ("usage_bytes",)  # as of the last apply that touched it
 
     def slim(self, live: dict[str, Any]) -> dict[str, Any]:
         return {k: live.get(k) for k in ("id", "name", "status", "metadata", "expires_after", "file_counts",
@@ -148,6 +149,12 @@ class VectorStoreType(ResourceType):
 
     def gone_reason(self, live: dict[str, Any]) -> str | None:
         return "expired" if live.get("status") == "expired" else None
+
+    async def health(self, ctx: RunContext, rs: ResourceState, live: dict[str, Any] | None) -> dict[str, Any]:
+        """File counts, each failed or cancelled file with its last_error, usage and expiry."""
+        from ocigen_iac.resources.store_health import store_health
+
+        return {} if live is None else await store_health(ctx, rs, live)
 
     @staticmethod
     def _managed_keys(rs: ResourceState | None, inst: Instance | None) -> set[str]:
@@ -291,7 +298,7 @@ class VectorStoreType(ResourceType):
             "its description cannot be read back from the service; the manifest's is assumed"
 
     def outputs(self, rs: ResourceState) -> dict[str, Any]:
-        return {"name": rs.attrs.get("name")}
+        return {"name": rs.attrs.get("name"), "usage_bytes": rs.live.get("usage_bytes")}
 
 
 register(VectorStoreDocument(), VectorStoreType())

@@ -48,8 +48,10 @@ def test_examples_load(desired) -> None:
         "vector_store.support-kb",
         "vector_store_file_batch.policies",
         "container.analyst-sandbox",
+        "retrieval_check.support-kb-answers",
     }
-    assert set(desired.manifest_digests) == {"manifests/analyst-sandbox.yaml", "manifests/knowledge-base.yaml"}
+    assert set(desired.manifest_digests) == {"manifests/analyst-sandbox.yaml", "manifests/knowledge-base.yaml",
+                                             "manifests/retrieval-checks.yaml"}
     assert all(len(h) == 64 for h in desired.manifest_digests.values())
 
 
@@ -115,8 +117,9 @@ def test_examples_validate_without_ocigen_yaml(tmp_path: Path) -> None:
 
 def test_summary(desired) -> None:
     assert summarize(desired) == (
-        "Found 2 manifest files: 3 File (7 files after glob expansion), 1 VectorStore, "
-        "1 VectorStoreFileBatch, 1 Container (2 container files); 10 resources in all."
+        "Found 3 manifest files: 3 File (7 files after glob expansion), 1 VectorStore, "
+        "1 VectorStoreFileBatch, 1 Container (2 container files), 1 RetrievalCheck (7 queries); "
+        "11 resources in all."
     )
 
 
@@ -140,6 +143,7 @@ def test_schema_is_valid_json_schema() -> None:
         "ProjectDocument",
         "ObjectStorageObjectsDocument",
         "VectorStoreConnectorDocument",
+        "RetrievalCheckDocument",
     }
 
 

@@ -43,6 +43,7 @@ def rename_faq_in_manifests(project: Project, moved_block: str = "") -> None:
     edit(project, "knowledge-base.yaml",
          ("metadata:\n  name: faq\nspec:", f"metadata:\n  name: faqs\n{moved_block}spec:"),
          ("    - file: faq\n", "    - file: faqs\n"))
+    edit(project, "retrieval-checks.yaml", ("'faq[", "'faqs["))  # what the checks expect follows the rename
 
 
 def store_documents(project: Project) -> set[str]:
@@ -90,6 +91,7 @@ def test_state_mv_of_a_file_moves_its_attachments_and_container_copies(examples:
     edit(project, "knowledge-base.yaml", ("metadata:\n  name: handbook\n", "metadata:\n  name: guide\n"),
          ("    - handbook\n", "    - guide\n"))
     edit(project, "analyst-sandbox.yaml", ("    - handbook\n", "    - guide\n"))
+    edit(project, "retrieval-checks.yaml", ("expect: [handbook]", "expect: [guide]"))
     assert_plan_clean(project)
     assert_store_has_exactly(project, STORE, store_documents(project))
 
