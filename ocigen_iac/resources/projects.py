@@ -247,6 +247,15 @@ class ProjectType(ResourceType):
             out[k] = rs.attrs.get(k) if live.get("summary") else _declared_part(live.get(k), (inst or rs).attrs.get(k))
         return out
 
+    async def health(self, ctx: RunContext, rs: ResourceState, live: dict[str, Any] | None) -> dict[str, Any]:
+        from ocigen_iac.resources.base import HEALTHY, PROGRESSING
+
+        if live is None or self.gone_reason(live):
+            return {}
+        state = live.get("lifecycle_state")
+        return {"health": HEALTHY if state == "ACTIVE" else PROGRESSING,
+                "summary": f"{state} in {live.get('compartment_id')}"}
+
     def snapshot(self, live: dict[str, Any]) -> dict[str, Any]:
         return {"display_name": live.get("display_name"), "compartment_id": live.get("compartment_id"),
                 "freeform_tags": live.get("freeform_tags") or {}}

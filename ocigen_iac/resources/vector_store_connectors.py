@@ -256,7 +256,8 @@ def _sync_summary(data: dict[str, Any]) -> dict[str, Any]:
     """What state and plans keep of a file sync."""
     stats = data.get("stats") or {}
     return {"id": data.get("id"), "state": data.get("lifecycle_state"), "trigger": data.get("trigger_type"),
-            "ended": _when(data.get("time_ended")), "content": (data.get("freeform_tags") or {}).get(CONTENT_TAG),
+            "started": _when(data.get("time_created")), "ended": _when(data.get("time_ended")),
+            "content": (data.get("freeform_tags") or {}).get(CONTENT_TAG),
             "stats": {k: _stat(stats, k) for k in STAT_KEYS}}
 
 
@@ -435,6 +436,34 @@ class ConnectorType(ResourceType):
         if str(ours["content"]).endswith(PARTIAL):
             return "partial: removed objects were still in the bucket"
         return str(ours["content"])
+
+    async def health(self, ctx: RunContext, rs: ResourceState, live: dict[str, Any] | None) -> dict[str, Any]:
+        """`ocigen-iac status`: the last sync (this tool's or another's) and the files not ingested."""
+        from ocigen_iac.resources.base import DEGRADED, HEALTHY, PROGRESSING
+
+        if live is None:
+            return {}
+        syncs = [x for x in (live.get("last_ocigen_sync"), live.get("last_sync")) if x]
+        last = max(syncs, key=lambda x: x.get("started") or "", default=None)
+        failed = live.get("failed_files") or []
+        tolerated = int(rs.attrs.get("tolerate_failed_files") or 0)
+        problems = [f"not ingested: {path}" for path in failed[:SHOWN_FILES]]
+        if len(failed) > SHOWN_FILES:
+            problems.append(f"... and {len(failed) - SHOWN_FILES} more")
+        if last is None:
+            summary = "no sync has run yet"
+        else:
+            counts = ", ".join(f"{last['stats'][k]} {k}" for k in STAT_KEYS)
+            summary = (f"last sync {str(last['state']).lower()} ({str(last['trigger']).lower()}, "
+                       f"{last.get('ended') or 'running since ' + str(last.get('started'))}): {counts}")
+        if live.get("lifecycle_state") in ("CREATING", "UPDATING") or (last and last["state"] not in SYNC_DONE):
+            health = PROGRESSING
+        elif (last and last["state"] != "SUCCEEDED") or len(failed) > tolerated:
+            health = DEGRADED
+        else:
+            health = HEALTHY
+        return {"health": health, "summary": summary, "problems": problems, "last_sync": last,
+                "failed_files": len(failed)}
 
     def snapshot(self, live: dict[str, Any]) -> dict[str, Any]:
         # syncs this tool starts are its own business (synced_content); others are drift to note

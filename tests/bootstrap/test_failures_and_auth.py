@@ -127,3 +127,20 @@ def test_the_bootstrap_example_with_local(tmp_path: Path) -> None:
     assert r.returncode == 0 and "No changes." in r.stdout, r.stdout + r.stderr
     r = run("apply", "manifests", "--local", "--auto-approve", "--destroy")
     assert r.returncode == 0 and "Destroy complete! Resources: 6 destroyed." in r.stdout, r.stdout + r.stderr
+
+
+def test_status_shows_each_connectors_last_sync_and_what_was_not_ingested(boot: Bootstrap) -> None:
+    boot.apply()
+    data = boot.run("status", "--json").json()
+    objects = {o["address"]: o for o in data["objects"]}
+    assert data["healthy"] is True, data
+    conn = objects[CONNECTOR]
+    assert conn["last_sync"]["state"] == "SUCCEEDED" and conn["last_sync"]["stats"]["created"] == 3
+    assert conn["summary"].startswith("last sync succeeded (manual, ") and conn["failed_files"] == 0
+    assert objects["genai_project.agents"]["health"] == "Healthy"
+
+    boot.doc("scan.txt").write_bytes(b"\x00\x01\x02 not text")
+    assert boot.run("apply", "manifests", "--auto-approve").exit_code == 1
+    conn = {o["address"]: o for o in boot.run("status", "--json").json()["objects"]}[CONNECTOR]
+    assert conn["health"] == "Degraded" and conn["problems"] == ["not ingested: kb-docs/handbook/scan.txt"]
+    assert "scan.txt" in boot.run("status").stdout
