@@ -317,11 +317,9 @@ class ObjectType(ResourceType):
 
     # --- apply -------------------------------------------------------------------------------
     async def create(self, ctx: RunContext, change: Change) -> ResourceState:
-        import asyncio
-
         a = change.after or {}
         path = ctx.settings.root / a["source"]
-        sha256, size = await asyncio.to_thread(ctx.hashes.digest, path)
+        sha256, size = ctx.hashes.digest(path)  # the cache (as File does): no re-read when unchanged
         if sha256 != a["sha256"]:
             raise PlanError(f"{a['source']} changed after the plan was made (sha256 {a['sha256'][:12]}… -> "
                             f"{sha256[:12]}…); run plan again")

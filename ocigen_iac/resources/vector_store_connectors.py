@@ -27,9 +27,9 @@ syncs that ran outside it since the last apply.
 Removed documents: a sync must not start while deletes of removed objects it would read are
 still pending (it would ingest them again). The engine orders a change after the *new* objects it
 depends on, not after deletes, so the sync waits for this run's state to stop tracking the removed
-objects of its buckets, as long as they keep going away; when they stop (with --parallelism 1
-the deletes run after the connector), it syncs anyway, says so, and tags the sync as partial so
-the next apply syncs again.
+objects of its buckets, as long as they keep going away; when they stop (`--target` left a delete
+out, or it hangs), it syncs anyway, says so, and tags the sync as partial so the next apply syncs
+again.
 
 Identity: the connector is made for its vector store (`follows`): a store replaced means a new
 connector (destroy first: two connectors must not feed one store). `vector_store`,

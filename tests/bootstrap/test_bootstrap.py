@@ -107,16 +107,18 @@ def test_removed_document_leaves_the_bucket_and_the_store(boot: Bootstrap) -> No
     boot.assert_no_changes()
 
 
-def test_removed_document_with_one_step_at_a_time_is_synced_by_the_next_apply(boot: Bootstrap) -> None:
-    """With --parallelism 1 the delete runs after the connector's step: the sync cannot wait for it.
-    The apply says so, and the next plan proposes the sync that removes the file from the store."""
+def test_a_sync_that_cannot_wait_for_a_removed_objects_delete_is_synced_by_the_next_apply(boot: Bootstrap) -> None:
+    """A targeted apply of the connector leaves the removed object's delete out: the sync cannot wait
+    for it. The apply says so, and the next plan proposes the sync that removes the file."""
     boot.apply()
     boot.doc("expenses.md").unlink()
-    r = boot.apply("--parallelism", "1")
-    assert "were still in the bucket" in r.output and "the next apply syncs again" in r.output
+    r = boot.apply("--target", CONNECTOR)
+    assert "were still in the bucket" in r.output and "the next apply syncs again" in r.output, r.output
+    assert "handbook/expenses.md" in boot.bucket()
     plan = boot.run("plan", "manifests")
     assert "partial: removed objects were still in the bucket" in plan.stdout, plan.output
-    r = boot.apply("--parallelism", "1")
+    assert 'object_storage_objects.docs["expenses.md"] will be destroyed' in plan.stdout
+    r = boot.apply()
     assert _sync_note(r.output).endswith("1 deleted, 0 failed, 0 unsupported")
     assert "handbook/expenses.md" not in boot.store_documents(boot.state_id(PROJECT), boot.state_id(STORE))
     boot.assert_no_changes()
