@@ -229,6 +229,9 @@ class Transport:
         self._sem = asyncio.Semaphore(opts.parallelism)
         self._bucket = TokenBucket(opts.rps, self.clock) if opts.rps else None
         self.stats = _Stats()
+        # the server's `Date` header on the last response, with the local time it arrived
+        # (`ocigen-iac doctor` compares them: IAM signatures are refused past a few minutes of skew)
+        self.server_date: tuple[str, float] | None = None
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -406,6 +409,8 @@ class Transport:
             ms = (time.monotonic() - t0) * 1000
         status = resp.status_code
         self.stats.statuses[status] += 1
+        if resp.headers.get("date"):
+            self.server_date = (resp.headers["date"], self.clock.time())
         rid = resp.headers.get("opc-request-id") or resp.headers.get("x-request-id")
         self._log(f"{method} {shown} -> {status} in {ms:.0f} ms (attempt {attempt}/{self.opts.max_attempts})"
                   + (f" opc-request-id={rid}" if rid else ""))

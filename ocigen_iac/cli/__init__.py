@@ -16,6 +16,7 @@ import typer
 
 from ocigen_iac import __version__
 from ocigen_iac.cli import apply, emulator, inspect, objects, plan, state  # noqa: F401  (registers commands)
+from ocigen_iac.cli import doctor as _doctor  # noqa: F401  (registers `doctor`)
 from ocigen_iac.cli._app import app
 
 
