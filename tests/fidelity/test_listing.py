@@ -103,3 +103,6 @@ def test_a_cursor_that_returns_nothing_while_objects_remain_stops_the_plan(bulk:
     assert [a["id"] for a in after["vector_store_files"]] == [a["id"] for a in before["vector_store_files"]]
     assert len(after["files"]) == len(before["files"])
     assert bulk.state()["serial"] == serial
+    set_faults(bulk, Faults())
+    r = bulk.run("plan", "manifests", "--detailed-exitcode")
+    assert r.exit_code == 0 and NO_CHANGES in r.stdout, r.output[-3000:]

@@ -31,6 +31,7 @@ def test_a_delete_answered_not_found_is_reported_as_already_gone_or_not_permitte
         tmp_path: Path, make_emulator: Callable[..., EmulatorServer]) -> None:
     project = project_for(tmp_path, make_emulator, **quiet())
     apply_ok(project)
+    assert_no_changes(project)
     handbook = state_ids(project, "file")[HANDBOOK]
 
     # The handbook disappears after refresh saw it, while its own delete is on the way: hold file
