@@ -19,6 +19,7 @@ from ocigen_iac import __version__
 from ocigen_iac.cli import (  # noqa: F401  (registers commands)
     apply,
     checks,
+    doctor,
     emulator,
     inspect,
     objects,
