@@ -39,7 +39,7 @@ def main() -> None:
     # Collect cycles less often: plans over tens of thousands of objects otherwise spend about a
     # third of their CPU re-traversing long-lived state (see engine.runner.fewer_gc_passes).
     gc.set_threshold(50_000, 20, 100)
-    app()
+    app(prog_name="ocigen-iac")
 
 
 __all__ = ["app", "main"]
