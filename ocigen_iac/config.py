@@ -41,6 +41,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from ocigen_iac.errors import Diagnostic, ValidationFailed
+from ocigen_iac.manifest.diagnose import explain_pattern
 from ocigen_iac.settings import AuthSettings, Settings, StateSettings, default_endpoints
 
 CONFIG_FILE = "ocigen.yaml"
@@ -114,8 +115,16 @@ def _stringify(value: Any) -> Any:
 
 
 VarValue = Annotated[str, BeforeValidator(_stringify)]
-ENV_NAME_RE = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
-Url = Annotated[str, Field(pattern=r"^https?://\S+$", description="an http(s) base URL")]
+ENV_NAME_RE = explain_pattern(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", "is not a valid environment name",
+                              "use letters, digits, '_', '-' and '.', starting with a letter, digit or '_'")
+URL_RE = explain_pattern(r"^https?://\S+$", "is not an http(s) URL",
+                         "write an http(s) URL such as https://host/path (no spaces)")
+Url = Annotated[str, Field(pattern=URL_RE, description="an http(s) base URL")]
+ENV_VAR_NAME_RE = explain_pattern(r"^[A-Za-z_][A-Za-z0-9_]*$", "is not an environment variable name",
+                                  "name the variable that holds the key, e.g. OCI_GENAI_API_KEY")
+OWNER_RE = explain_pattern(r"^[A-Za-z0-9_][A-Za-z0-9_.@/-]{0,127}$", "cannot be an owner",
+                           "use up to 128 letters, digits and _ . @ / - (e.g. team/repo), starting with a "
+                           "letter, digit or '_'")
 
 
 class _Model(BaseModel):
@@ -124,7 +133,7 @@ class _Model(BaseModel):
 
 class AuthConfig(_Model):
     type: Literal["api_key", "user_principal", "session", "instance_principal", "resource_principal"] | None = None
-    api_key_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None = Field(
+    api_key_env: Annotated[str, Field(pattern=ENV_VAR_NAME_RE)] | None = Field(
         None, description="the environment variable that holds the API key"
     )
     profile: str | None = Field(None, description="~/.oci/config profile (user_principal / session)")
@@ -163,7 +172,7 @@ class EnvironmentConfig(_Overridable):
 
 class ProjectConfig(_Overridable):
     allow_paths_outside_root: bool = False
-    owner: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.@/-]{0,127}$")] | None = Field(
+    owner: Annotated[str, StringConstraints(pattern=OWNER_RE)] | None = Field(
         None, description="this project's identity in ownership tags; two projects must never share it "
         "(default: the state's lineage)")
     owner_tag_key: str | None = None
