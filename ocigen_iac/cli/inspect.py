@@ -31,13 +31,20 @@ def validate(
                                    "diagnostics": [d.__dict__ for d in exc.diagnostics]}, indent=2))
             raise typer.Exit(1) from None
         raise
+    from ocigen_iac.engine.expand import declared_instances
     from ocigen_iac.manifest import summarize
+    from ocigen_iac.manifest.loader import document_counts
 
     assert desired is not None
+    objects: dict[str, int] = {}
+    for inst in declared_instances(desired).values():
+        objects[inst.kind] = objects.get(inst.kind, 0) + 1
     if json_out:
-        typer.echo(json.dumps({"valid": True, "error_count": 0, "counts": desired.counts_by_kind()}, indent=2))
+        typer.echo(json.dumps({"valid": True, "error_count": 0, "counts": desired.counts_by_kind(),
+                               "documents": document_counts(desired), "objects": objects,
+                               "object_count": sum(objects.values())}, indent=2))
     else:
-        typer.echo(summarize(desired))
+        typer.echo(summarize(desired, objects))
         typer.echo("Success! The configuration is valid.")
 
 
