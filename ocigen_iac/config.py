@@ -503,6 +503,56 @@ def _select_environment(config: ProjectConfig, env: str | None, environ: Mapping
                                        f"unknown environment {name!r} (selected by {where})", hint)])
 
 
+def command_line_vars(assignments: list[str], files: list[Path]) -> dict[str, str]:
+    """--var-file FILE (YAML or JSON: a mapping of names to strings, numbers or booleans), in
+    order, then --var NAME=VALUE, in order: later wins. Raises ValidationFailed with every problem."""
+    from ocigen_iac.manifest.interpolate import NAME_RE as VAR_NAME_RE  # what ${var.NAME} accepts
+    from ocigen_iac.manifest.yaml_positions import PosDict, decode_utf8, load_documents
+
+    out: dict[str, str] = {}
+    problems: list[Diagnostic] = []
+    for path in files:
+        shown = str(path)
+        try:
+            text, errs = decode_utf8(path.read_bytes(), shown)
+        except OSError as exc:
+            problems.append(Diagnostic(shown, 0, 0, f"cannot read the --var-file: {exc.strerror or exc}",
+                                       "pass a YAML or JSON file of variables, e.g. {team: search}"))
+            continue
+        docs, more = load_documents(text, shown) if text is not None else ([], [])
+        problems += errs + more
+        docs = [d for d in docs if d.data is not None]
+        if text is None or errs or more:
+            continue
+        if len(docs) != 1 or not isinstance(docs[0].data, PosDict):
+            line, col = docs[0].start if docs else (0, 0)
+            problems.append(Diagnostic(shown, line, col, "a --var-file holds one mapping of variable names to values",
+                                       "write e.g. `team: search` lines (YAML) or {\"team\": \"search\"} (JSON)"))
+            continue
+        tree = docs[0].data
+        for name, value in tree.items():
+            line, col = tree.key_pos.get(name, tree.start)
+            if not isinstance(name, str) or not VAR_NAME_RE.match(name):
+                problems.append(Diagnostic(shown, line, col, f"{name!r} is not a variable name",
+                                           "use letters, digits, '_' and '-', starting with a letter or '_'"))
+            elif value is None or isinstance(value, dict | list):
+                problems.append(Diagnostic(shown, *tree.value_pos.get(name, (line, col)),
+                                           f"variable {name!r} must be a string, number or boolean",
+                                           "variables are substituted into strings: give it one value"))
+            else:
+                out[name] = str(_stringify(value))
+    for text in assignments:
+        name, sep, value = text.partition("=")
+        if not sep or not VAR_NAME_RE.match(name.strip()):
+            problems.append(Diagnostic("--var", 0, 0, f"{text!r} is not NAME=VALUE",
+                                       "write --var team=search (quote the whole argument if VALUE has spaces)"))
+            continue
+        out[name.strip()] = value
+    if problems:
+        raise ValidationFailed(problems)
+    return out
+
+
 def _plain_http_to_remote(url: str) -> bool:
     """True for http:// URLs whose host is not loopback (127.0.0.0/8, ::1, localhost)."""
     import ipaddress

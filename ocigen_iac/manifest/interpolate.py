@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Mapping
 
-_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 
 
 class InterpolationError(ValueError):
@@ -78,7 +78,7 @@ def interpolate_all(text: str, variables: Mapping[str, str], environ: Mapping[st
 def _expand(expr: str, variables: Mapping[str, str], env: Mapping[str, str], offset: int,
             problems: list[InterpolationError]) -> str | None:
     namespace, _, name = expr.partition(".")
-    if namespace not in ("var", "env") or not _NAME_RE.match(name):
+    if namespace not in ("var", "env") or not NAME_RE.match(name):
         problems.append(InterpolationError(
             f"invalid interpolation '${{{expr}}}'",
             "use ${var.NAME} (a variable from ocigen.yaml or --var) or ${env.NAME} (an environment "
