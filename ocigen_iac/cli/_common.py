@@ -185,12 +185,14 @@ def use_color(no_color: bool = False) -> bool:
 
 
 def render(plan: Plan, fmt: str, *, color: bool = False) -> str:
-    from ocigen_iac.engine.render import render_json, render_markdown, render_text
+    from ocigen_iac.engine.render import render_json, render_text
 
     if fmt == "json":
         return render_json(plan)
-    if fmt == "markdown":
-        return render_markdown(plan)
+    if fmt == "markdown":  # one layout for pull-request comments: the GitOps kit's, from the JSON plan
+        from ocigen_iac.gitops.markdown import render_markdown
+
+        return render_markdown(plan.to_dict()).rstrip("\n")
     return render_text(plan, color=color)
 
 
