@@ -7,7 +7,8 @@ Commands parse flags, call the engine, render, and map outcomes to exit codes. H
     plan.py      plan                      apply.py    apply, destroy
     inspect.py   validate, schema, graph, show
     objects.py   import, output            state.py    state *, force-unlock, init
-    emulator.py  emulator
+    emulator.py  emulator                  scaffold.py the project `init` writes in an empty folder
+    _app.py      the app, usage errors     _common.py  shared flags, errors (text or JSON), loading
 """
 
 from __future__ import annotations
