@@ -12,7 +12,7 @@ def test_validate_says_documents_and_objects_and_plan_counts_the_objects(project
     r = project.run("validate", "manifests")
     assert r.exit_code == 0, r.output
     first = r.stdout.splitlines()[0]
-    assert first == "Found 2 manifest files: 6 documents declare 18 objects (plan counts objects)."
+    assert first == "Found 3 manifest files: 7 documents declare 18 objects (plan counts objects)."
     assert "  documents: 3 File (7 files after glob expansion), 1 VectorStore" in r.stdout
     assert "  objects:   7 file, 1 vector_store, 7 vector_store_file, 1 container, 2 container_file" in r.stdout
     data = project.run("validate", "manifests", "--json").json()

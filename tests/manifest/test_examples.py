@@ -121,9 +121,9 @@ def test_summary(desired) -> None:
         "1 VectorStoreFileBatch, 1 Container (2 container files), 1 RetrievalCheck (7 queries)."
     )
     assert summarize(desired, {"file": 7, "vector_store": 1}).splitlines() == [
-        "Found 2 manifest files: 6 documents declare 8 objects (plan counts objects).",
+        "Found 3 manifest files: 7 documents declare 8 objects (plan counts objects).",
         "  documents: 3 File (7 files after glob expansion), 1 VectorStore, 1 VectorStoreFileBatch, "
-        "1 Container (2 container files)",
+        "1 Container (2 container files), 1 RetrievalCheck (7 queries)",
         "  objects:   7 file, 1 vector_store",
     ]
 
