@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 
 from tests.reliability.scenarios import crash_scenario, faults_scenario
-from tests.safety.model import run_model
 from tests.reliability.support import CorpusShape, Ledger
+from tests.safety.model import run_model
 
 REPO = Path(__file__).resolve().parents[1]
 PYTEST_FILES = ["test_concurrency.py", "test_hostile_input.py", "test_hostile_server.py", "test_secrets.py",
