@@ -5,7 +5,12 @@ Runs, against the emulator (all on 127.0.0.1):
              10% 5xx, 5% 429 (Retry-After 0.2 s), 2% lost creates, jitter, 5% ingestion failures,
              for `--fault-seeds` seeds; each must converge within 3 applies;
   * crashes  `--kills` kill -9 points (uploads, batches, batch polls, container files, store
-             creates, right-after-create state writes, time offsets, replacements, destroys);
+             creates, right-after-create state writes, time offsets, replacements, destroys); after
+             each, ONE apply must converge (the next plan says No changes);
+  * model    the model-based test (tests/safety/model.py) for `--model-sequences` x `--model-steps`:
+             random edits, renames (moved:), targeted applies and destroys, state mv/rm + import,
+             SIGINT and kill -9 at random moments; after every apply that exits 0, live must equal
+             the declaration, foreign objects untouched, no duplicates, no orphans;
   * the pytest reliability suites for concurrency, hostile input (slow fuzz included), hostile
              server and secrets (`pytest tests/reliability -m "slow or not slow"` minus faults and
              crashes, which run here).
@@ -24,6 +29,7 @@ from pathlib import Path
 
 from tests.reliability.scenarios import crash_scenario, faults_scenario
 from tests.reliability.support import CorpusShape, Ledger
+from tests.safety.model import run_model
 
 REPO = Path(__file__).resolve().parents[1]
 PYTEST_FILES = ["test_concurrency.py", "test_hostile_input.py", "test_hostile_server.py", "test_secrets.py",
@@ -47,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7, help="seed for fault RNGs and kill points (default 7)")
     parser.add_argument("--kills", type=int, default=50, help="kill -9 points (default 50)")
     parser.add_argument("--fault-seeds", type=int, default=5, help="fault runs over the corpus (default 5)")
-    parser.add_argument("--skip-pytest", action="store_true", help="only the fault and crash scenarios")
+    parser.add_argument("--model-sequences", type=int, default=8, help="model-based sequences (default 8)")
+    parser.add_argument("--model-steps", type=int, default=20, help="steps per model sequence (default 20)")
+    parser.add_argument("--skip-pytest", action="store_true", help="only the fault, crash and model scenarios")
     opts = parser.parse_args(argv)
 
     t0 = time.monotonic()
@@ -75,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
         duplicates += out.duplicates
         orphans += out.orphans
         failures += out.failures
+        crash_runs = out.runs_to_converge
+        failures += [f"not converged in one apply: {s[:1500]}" for s in out.slow]
+        model = run_model(opts.seed, opts.model_sequences, opts.model_steps, workdir=work / "model")
+        print(model.line(), flush=True)
+        failures += model.violations
     suites = "skipped"
     if not opts.skip_pytest:
         ok, summary = _pytest(opts.seed)
@@ -92,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         ("fault runs converged within 3 applies", f"{sum(1 for n in converge_runs if 1 <= n <= 3)}/{len(converge_runs)}"
                                                   f" (runs needed: {converge_runs})"),
         ("kills (kill -9)", str(ledger.kills)),
+        ("crash runs converged in ONE apply", f"{sum(1 for n in crash_runs if n == 1)}/{len(crash_runs)}"),
+        ("model-based sequences / steps / interrupts / violations",
+         f"{model.sequences} / {model.steps} / {model.interrupts} / {len(model.violations)}"),
         ("duplicates", str(len(duplicates))),
         ("orphans", str(len(orphans))),
         ("tracebacks", str(len(ledger.tracebacks))),

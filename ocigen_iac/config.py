@@ -1,6 +1,6 @@
 """`ocigen.yaml` + environment + env vars + CLI flags -> Settings.
 
-Owns the configuration file format (DESIGN.md §3) and the precedence rules, lowest first:
+Owns the configuration file format (README "Configuration") and the precedence rules, lowest first:
 
   1. defaults (settings.py)
   2. `ocigen.yaml` top level (optional; at the project root)
@@ -18,10 +18,13 @@ Owns the configuration file format (DESIGN.md §3) and the precedence rules, low
        OCIGEN_INFERENCE_ENDPOINT      data-plane base URL override
        OCIGEN_VECTOR_STORE_ENDPOINT   vector-store management base URL override
   5. `overrides` (CLI flags), flat keys: region, realm_domain, project, compartment, auth_type,
-     profile, api_key_env, inference_endpoint, vector_store_endpoint, state_path. None = unset.
+     profile, api_key_env, inference_endpoint, vector_store_endpoint, state_path, and `vars`
+     (a mapping from --var / --var-file, merged over every `vars:` above). None = unset.
 
-The environment name is `env`, else $OCIGEN_ENV, else "default". "default" needs no
-`environments` entry (top-level values apply); any other name must be configured.
+The environment name is `env`, else $OCIGEN_ENV, else `default_environment:`, else "default".
+"default" needs no `environments` entry (top-level values apply); any other name must be
+configured. When `environments:` is set, a run that names none (and no `default_environment:`)
+is an error listing them, so forgetting --env never plans a parallel, empty environment.
 Keys never live in files: `api_key:` anywhere in ocigen.yaml is an error (use `api_key_env`).
 Endpoints default to `settings.default_endpoints(region, realm_domain, auth)`. The state path is
 made absolute relative to the project root. Parsing never touches the network.
@@ -38,6 +41,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from ocigen_iac.errors import Diagnostic, ValidationFailed
+from ocigen_iac.manifest.diagnose import explain_pattern
 from ocigen_iac.settings import AuthSettings, Settings, StateSettings, default_endpoints
 
 CONFIG_FILE = "ocigen.yaml"
@@ -63,6 +67,7 @@ OVERRIDE_KEYS = frozenset(
         "inference_endpoint",
         "vector_store_endpoint",
         "state_path",
+        "vars",
     }
 )
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|d|h|m|s)")
@@ -110,7 +115,16 @@ def _stringify(value: Any) -> Any:
 
 
 VarValue = Annotated[str, BeforeValidator(_stringify)]
-Url = Annotated[str, Field(pattern=r"^https?://\S+$", description="an http(s) base URL")]
+ENV_NAME_RE = explain_pattern(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$", "is not a valid environment name",
+                              "use letters, digits, '_', '-' and '.', starting with a letter, digit or '_'")
+URL_RE = explain_pattern(r"^https?://\S+$", "is not an http(s) URL",
+                         "write an http(s) URL such as https://host/path (no spaces)")
+Url = Annotated[str, Field(pattern=URL_RE, description="an http(s) base URL")]
+ENV_VAR_NAME_RE = explain_pattern(r"^[A-Za-z_][A-Za-z0-9_]*$", "is not an environment variable name",
+                                  "name the variable that holds the key, e.g. OCI_GENAI_API_KEY")
+OWNER_RE = explain_pattern(r"^[A-Za-z0-9_][A-Za-z0-9_.@/-]{0,127}$", "cannot be an owner",
+                           "use up to 128 letters, digits and _ . @ / - (e.g. team/repo), starting with a "
+                           "letter, digit or '_'")
 
 
 class _Model(BaseModel):
@@ -119,7 +133,7 @@ class _Model(BaseModel):
 
 class AuthConfig(_Model):
     type: Literal["api_key", "user_principal", "session", "instance_principal", "resource_principal"] | None = None
-    api_key_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None = Field(
+    api_key_env: Annotated[str, Field(pattern=ENV_VAR_NAME_RE)] | None = Field(
         None, description="the environment variable that holds the API key"
     )
     profile: str | None = Field(None, description="~/.oci/config profile (user_principal / session)")
@@ -163,13 +177,15 @@ class EnvironmentConfig(_Overridable):
 
 class ProjectConfig(_Overridable):
     allow_paths_outside_root: bool = False
-    owner: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.@/-]{0,127}$")] | None = Field(
+    owner: Annotated[str, StringConstraints(pattern=OWNER_RE)] | None = Field(
         None, description="this project's identity in ownership tags; two projects must never share it "
         "(default: the state's lineage)")
     owner_tag_key: str | None = None
-    environments: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")], EnvironmentConfig] = Field(
+    environments: dict[Annotated[str, Field(pattern=ENV_NAME_RE)], EnvironmentConfig] = Field(
         default_factory=dict
     )
+    default_environment: Annotated[str, Field(pattern=ENV_NAME_RE)] | None = Field(
+        None, description="the environment a run without --env / OCIGEN_ENV uses")
 
 
 def _find_api_keys(tree: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], Any]]:
@@ -242,7 +258,8 @@ def _read_config(root: Path) -> tuple[ProjectConfig, str, Any]:
                     docs[0].start[0],
                     docs[0].start[1],
                     f"{shown} must be a mapping (region:, auth:, environments: ...)",
-                    "see DESIGN.md §3 for the format",
+                    "write keys such as region:, auth:, state:, vars: and environments: at the top level "
+                    "(see the README's Configuration section)",
                 )
             ]
         )
@@ -299,32 +316,8 @@ def load_settings(
     root = Path(root).expanduser().resolve()
     config, shown, tree = _read_config(root)
 
-    env_name = env or environ.get("OCIGEN_ENV") or "default"
+    env_name = _select_environment(config, env, environ, shown, tree)
     selected: EnvironmentConfig | None = config.environments.get(env_name)
-    if selected is None and env_name != "default":
-        source = "--env" if env else "OCIGEN_ENV"
-        known = sorted(config.environments)
-        from ocigen_iac.manifest.interpolate import did_you_mean
-
-        hint = did_you_mean(env_name, known)
-        if known:
-            hint = (hint + " " if hint else "") + f"known environments: {', '.join(known)}"
-        else:
-            hint = f"define it under `environments:` in {shown}"
-        line, col = (0, 0)
-        if tree is not None and "environments" in tree:
-            line, col = tree.key_pos["environments"]
-        raise ValidationFailed(
-            [
-                Diagnostic(
-                    shown if tree is not None else source,
-                    line,
-                    col,
-                    f"unknown environment {env_name!r} (selected by {source})",
-                    hint,
-                )
-            ]
-        )
 
     def pick(name: str) -> Any:
         value = getattr(selected, name, None) if selected is not None else None
@@ -347,6 +340,9 @@ def load_settings(
         if environ.get(var):
             layered[key] = (environ[var], var)
     for key, value in overrides.items():
+        if key == "vars":  # --var / --var-file: the last word on ${var.NAME}
+            variables.update({str(k): str(_stringify(v)) for k, v in dict(value).items()})
+            continue
         layered[key] = (value, f"--{key.replace('_', '-')}")
 
     problems: list[Diagnostic] = []
@@ -476,6 +472,92 @@ def load_settings(
         local=local,
         **extra,
     )
+
+
+def _select_environment(config: ProjectConfig, env: str | None, environ: Mapping[str, str], shown: str,
+                        tree: Any) -> str:
+    """The environment's name: `env` (--env), else $OCIGEN_ENV, else `default_environment:`, else
+    "default" — which only a file without `environments:` gets implicitly: with environments
+    defined, forgetting --env must not quietly plan a parallel, empty environment."""
+    from ocigen_iac.manifest.interpolate import did_you_mean
+
+    known = sorted(config.environments)
+    if env:
+        name, source = env, "--env"
+    elif environ.get("OCIGEN_ENV"):
+        name, source = environ["OCIGEN_ENV"], "OCIGEN_ENV"
+    elif config.default_environment:
+        name, source = config.default_environment, "default_environment"
+    elif known:
+        line, col = tree.key_pos["environments"] if tree is not None and "environments" in tree else (0, 0)
+        raise ValidationFailed([Diagnostic(
+            shown, line, col,
+            f"no environment selected, and {shown} defines {len(known)}: {', '.join(known)}",
+            f"pass --env {known[0]} (or set OCIGEN_ENV), or add `default_environment: {known[0]}` to {shown}")])
+    else:
+        return "default"
+    if name in config.environments or (name == "default" and source != "default_environment"):
+        return name  # "default" (the top-level values) may always be asked for by name
+    hint = did_you_mean(name, known)
+    hint = (hint + " " if hint else "") + (f"known environments: {', '.join(known)}" if known
+                                           else f"define it under `environments:` in {shown}")
+    line, col = (0, 0)
+    key = "default_environment" if source == "default_environment" else "environments"
+    if tree is not None and key in tree:
+        line, col = tree.value_pos[key] if key == "default_environment" else tree.key_pos[key]
+    where = f"{shown}'s default_environment" if source == "default_environment" else source
+    raise ValidationFailed([Diagnostic(shown if tree is not None else source, line, col,
+                                       f"unknown environment {name!r} (selected by {where})", hint)])
+
+
+def command_line_vars(assignments: list[str], files: list[Path]) -> dict[str, str]:
+    """--var-file FILE (YAML or JSON: a mapping of names to strings, numbers or booleans), in
+    order, then --var NAME=VALUE, in order: later wins. Raises ValidationFailed with every problem."""
+    from ocigen_iac.manifest.interpolate import NAME_RE as VAR_NAME_RE  # what ${var.NAME} accepts
+    from ocigen_iac.manifest.yaml_positions import PosDict, decode_utf8, load_documents
+
+    out: dict[str, str] = {}
+    problems: list[Diagnostic] = []
+    for path in files:
+        shown = str(path)
+        try:
+            text, errs = decode_utf8(path.read_bytes(), shown)
+        except OSError as exc:
+            problems.append(Diagnostic(shown, 0, 0, f"cannot read the --var-file: {exc.strerror or exc}",
+                                       "pass a YAML or JSON file of variables, e.g. {team: search}"))
+            continue
+        docs, more = load_documents(text, shown) if text is not None else ([], [])
+        problems += errs + more
+        docs = [d for d in docs if d.data is not None]
+        if text is None or errs or more:
+            continue
+        if len(docs) != 1 or not isinstance(docs[0].data, PosDict):
+            line, col = docs[0].start if docs else (0, 0)
+            problems.append(Diagnostic(shown, line, col, "a --var-file holds one mapping of variable names to values",
+                                       "write e.g. `team: search` lines (YAML) or {\"team\": \"search\"} (JSON)"))
+            continue
+        tree = docs[0].data
+        for name, value in tree.items():
+            line, col = tree.key_pos.get(name, tree.start)
+            if not isinstance(name, str) or not VAR_NAME_RE.match(name):
+                problems.append(Diagnostic(shown, line, col, f"{name!r} is not a variable name",
+                                           "use letters, digits, '_' and '-', starting with a letter or '_'"))
+            elif value is None or isinstance(value, dict | list):
+                problems.append(Diagnostic(shown, *tree.value_pos.get(name, (line, col)),
+                                           f"variable {name!r} must be a string, number or boolean",
+                                           "variables are substituted into strings: give it one value"))
+            else:
+                out[name] = str(_stringify(value))
+    for text in assignments:
+        name, sep, value = text.partition("=")
+        if not sep or not VAR_NAME_RE.match(name.strip()):
+            problems.append(Diagnostic("--var", 0, 0, f"{text!r} is not NAME=VALUE",
+                                       "write --var team=search (quote the whole argument if VALUE has spaces)"))
+            continue
+        out[name.strip()] = value
+    if problems:
+        raise ValidationFailed(problems)
+    return out
 
 
 def _plain_http_to_remote(url: str) -> bool:

@@ -139,6 +139,20 @@ class GenAIClient:
     def auth_description(self) -> str:
         return self._auth.describe()
 
+    @property
+    def server_date(self) -> tuple[str, float] | None:
+        """(the `Date` header of the last response, local time.time() when it arrived), if any."""
+        return self._t.server_date
+
+    async def probe(self, method: str, path: str, *, route: str, management: bool = False,
+                    params: dict[str, Any] | None = None, json: Any = None) -> Any:
+        """One request for diagnostics (`ocigen-iac doctor`), on the management base or the data
+        plane, with the headers every call there carries; the decoded body, or ApiError."""
+        base = self.vector_store_base if management else self.inference_base
+        resp, _ = await self._call(method, base, path, route=route, operation=f"{method} {route}", params=params,
+                                   json=json, mgmt=management, vs=path.startswith("/vector_stores"))
+        return self._decode(resp, f"{method} {route}", allow_empty=True)
+
     # -- plumbing --
 
     def _mgmt_hint(self) -> str:

@@ -13,7 +13,11 @@ This module owns *how* a request is sent, not *what* is sent:
   (connect error / pool timeout, 408, 409, 429). A 5xx or a network failure after the body may
   have been sent raises `OutcomeUnknown` so the engine can adopt instead of duplicating;
 * IAM 401: credentials are reloaded once and the request re-signed;
-* error mapping to `ApiError` subclasses, with the API key scrubbed from every message;
+* error mapping to `ApiError` subclasses, with the API key scrubbed from every message. Some
+  servers answer 400 instead of 404 for a missing object; a 400 on a call addressed to one object
+  (a GET, DELETE or POST whose route has an `{id}`) whose code or message says the object does
+  not exist (`NotAuthorizedOrNotFound`, "not found", "does not exist", "no such") is raised as
+  `NotFound`, so deletes, confirmations and refresh treat it as missing. Other 400s stay errors;
 * the debug log: method, URL, status, latency, attempt; never headers or bodies.
 """
 
@@ -25,6 +29,7 @@ import contextlib
 import email.utils
 import hashlib
 import json as _json
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -60,6 +65,9 @@ __all__ = [
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 NOT_APPLIED_STATUS = frozenset({408, 409, 429})  # a create answered with these did not happen
+# A 400 that means "this object does not exist" (see the module docstring).
+MISSING_CODES = frozenset({"notauthorizedornotfound", "not_found", "notfound", "resource_not_found"})
+MISSING_MESSAGE = re.compile(r"\bnot found\b|\bdoes not exist\b|\bno such\b", re.IGNORECASE)
 SENSITIVE_HEADERS = frozenset({"authorization", "x-api-key", "api-key", "cookie", "set-cookie",
                                "proxy-authorization", "x-goog-api-key"})
 
@@ -130,6 +138,11 @@ def redact_headers(headers: Iterable[tuple[str, str]] | dict[str, str]) -> dict[
         else:
             out[k] = v
     return out
+
+
+def missing_object(code: str | None, message: str | None) -> bool:
+    """Does an error's code or message say the addressed object does not exist?"""
+    return (code or "").lower() in MISSING_CODES or bool(MISSING_MESSAGE.search(message or ""))
 
 
 class TokenBucket:
@@ -217,6 +230,9 @@ class Transport:
         self._sem = AdaptiveLimit(opts.parallelism, self.clock)
         self._bucket = TokenBucket(opts.rps, self.clock) if opts.rps else None
         self.stats = _Stats()
+        # the server's `Date` header on the last response, with the local time it arrived
+        # (`ocigen-iac doctor` compares them: IAM signatures are refused past a few minutes of skew)
+        self.server_date: tuple[str, float] | None = None
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -270,6 +286,7 @@ class Transport:
         elif upload is not None and self.auth.kind not in ("api_key", "none"):
             sha = await upload.sha256_b64()  # first pass: hash by streaming; second pass sends
         clean_params = {k: v for k, v in (params or {}).items() if v is not None}
+        object_call = "{id}" in route and method in ("GET", "DELETE", "POST")
         start = self.clock.monotonic()
         deadline = start + self.opts.deadline_s
         refreshed = False
@@ -281,7 +298,7 @@ class Transport:
                 return await self._attempt(
                     method, url, clean_params, body, sha, upload, headers, accept,
                     attempt=attempt, idempotent=idempotent, operation=operation,
-                    not_found_hint=not_found_hint,
+                    not_found_hint=not_found_hint, object_call=object_call,
                 )
             except _Retry as r:
                 last_error = r.error
@@ -332,6 +349,7 @@ class Transport:
         idempotent: bool,
         operation: str,
         not_found_hint: str | None,
+        object_call: bool = False,
     ) -> httpx.Response:
         if self._bucket is not None:
             await self._bucket.acquire()
@@ -400,16 +418,18 @@ class Transport:
             self._sem.throttled()
         elif status < 500:
             self._sem.success()
+        if resp.headers.get("date"):
+            self.server_date = (resp.headers["date"], self.clock.time())
         rid = resp.headers.get("opc-request-id") or resp.headers.get("x-request-id")
         self._log(f"{method} {shown} -> {status} in {ms:.0f} ms (attempt {attempt}/{self.opts.max_attempts})"
                   + (f" opc-request-id={rid}" if rid else ""))
         if 200 <= status < 300:
             return resp
         return self._fail(resp, method, shown, rid, idempotent=idempotent, operation=operation,
-                          not_found_hint=not_found_hint)
+                          not_found_hint=not_found_hint, object_call=object_call)
 
     def _fail(self, resp: httpx.Response, method: str, url: str, rid: str | None, *,
-              idempotent: bool, operation: str, not_found_hint: str | None) -> Any:
+              idempotent: bool, operation: str, not_found_hint: str | None, object_call: bool = False) -> Any:
         status = resp.status_code
         code, message = parse_error_body(resp.content)
         message = self.scrub(message or resp.reason_phrase or "error")
@@ -427,7 +447,7 @@ class Transport:
             if status == 401 and self.auth.kind not in ("api_key", "none"):
                 raise _Retry("auth_refresh", err)
             raise err
-        if status == 404:
+        if status == 404 or (status == 400 and object_call and missing_object(code, message)):
             raise NotFound(status, code, message, rid, method, url, hint=not_found_hint)
         retryable = status in RETRYABLE_STATUS or (status >= 500 and status != 501)
         if should == "false":

@@ -9,6 +9,8 @@ Commands parse flags, call the engine, render, and map outcomes to exit codes. H
     objects.py   import, output            state.py    state *, force-unlock, init
     emulator.py  emulator                  checks.py   check
     status.py    status
+    emulator.py  emulator                  scaffold.py the project `init` writes in an empty folder
+    _app.py      the app, usage errors     _common.py  shared flags, errors (text or JSON), loading
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ocigen_iac import __version__
 from ocigen_iac.cli import (  # noqa: F401  (registers commands)
     apply,
     checks,
+    doctor,
     emulator,
     inspect,
     objects,
@@ -49,7 +52,7 @@ def main() -> None:
     # Collect cycles less often: plans over tens of thousands of objects otherwise spend about a
     # third of their CPU re-traversing long-lived state (see engine.runner.fewer_gc_passes).
     gc.set_threshold(50_000, 20, 100)
-    app()
+    app(prog_name="ocigen-iac")
 
 
 __all__ = ["app", "main"]

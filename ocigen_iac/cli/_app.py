@@ -9,28 +9,43 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
 HELP_WIDTH = 120
+# `--help` lists commands in this order (the everyday ones first, as Terraform does); others follow.
+COMMAND_ORDER = ("init", "validate", "plan", "apply", "destroy", "show", "output", "import", "graph", "state",
+                 "force-unlock", "schema", "emulator")
+
+
+def _click_class(name: str) -> type[Exception]:
+    """click's exception class `name`, from the click Typer runs on: Typer ≥ 0.2x carries its own
+    copy of click, older versions use the click package. `typer.BadParameter` is click's in both."""
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == name)
+
+
+UsageError = _click_class("UsageError")
+ClickException = _click_class("ClickException")
 
 
 class _Group(TyperGroup):
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = super().list_commands(ctx)
+        rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
+        return sorted(names, key=lambda n: rank.get(n, len(rank)))
+
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except click.exceptions.UsageError as exc:
-            exc.show()
-            cmd = exc.ctx.command_path if exc.ctx is not None else "ocigen-iac"
-            click.echo(f"Run `{cmd} --help` for the flags it takes.", err=True)
+        except UsageError as exc:  # prints the usage, "Try '... --help' for help." and the error
+            exc.show()  # type: ignore[attr-defined]
             code = 1
-        except click.exceptions.ClickException as exc:
-            exc.show()
-            code = exc.exit_code if exc.exit_code != 2 else 1
-        except click.exceptions.Abort:
-            click.echo("Interrupted.", err=True)
+        except ClickException as exc:
+            exc.show()  # type: ignore[attr-defined]
+            code = exc.exit_code if exc.exit_code != 2 else 1  # type: ignore[attr-defined]
+        except (typer.Abort, KeyboardInterrupt):
+            typer.echo("Interrupted.", err=True)
             code = 130
         else:
             code = rv if isinstance(rv, int) else 0

@@ -42,25 +42,37 @@ ExcludeOpt = Annotated[list[str] | None, typer.Option(
 ReplaceOpt = Annotated[list[str] | None, typer.Option(
     "--replace", metavar="ADDR", help="Force replacement of this address (repeatable).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+VarOpt = Annotated[list[str] | None, typer.Option(
+    "--var", "-var", metavar="NAME=VALUE", help="Set ${var.NAME}, over ocigen.yaml's vars (repeatable).")]
+VarFileOpt = Annotated[list[Path] | None, typer.Option(
+    "--var-file", "-var-file", metavar="FILE", help="Variables from a YAML or JSON mapping (repeatable; --var wins).")]
 NoColorOpt = Annotated[bool, typer.Option("-no-color", "--no-color", help="No colours in the output.")]
 
 DEFAULT_PARALLELISM = 16  # requests in flight at most; 429s lower it for a while (AIMD)
 
 
-def fail(message: str, code: int = 1) -> None:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
+class CommandLineError(OcigenError):
+    """A flag or argument the command cannot use (reported like any other error, JSON included)."""
+
+
+def fail(message: str) -> None:
+    raise CommandLineError(message)
 
 
 def guarded(fn: Any) -> Any:
-    """Turn OcigenError into a clean message + exit code; never show a traceback for user errors."""
+    """Turn OcigenError into a clean message + exit code; never show a traceback for user errors.
+    With --json (or --format json) the failure is JSON diagnostics on stdout instead."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        as_json = bool(kwargs.get("json_out")) or kwargs.get("fmt") == "json"
         try:
             return fn(*args, **kwargs)
         except OcigenError as exc:
-            typer.echo(error_text(str(exc)), err=True)
+            if as_json:
+                echo_json(failure_json(exc))
+            else:
+                typer.echo(error_text(str(exc)), err=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             typer.echo("\nInterrupted.", err=True)
@@ -70,11 +82,45 @@ def guarded(fn: Any) -> Any:
         except Exception as exc:  # a bug: say so briefly; OCIGEN_TRACEBACK shows the traceback
             if os.environ.get("OCIGEN_TRACEBACK"):
                 raise
-            typer.echo(f"internal error: {exc.__class__.__name__}: {exc}\n"
-                       "This is a bug in ocigen-iac; set OCIGEN_TRACEBACK=1 to see where.", err=True)
+            message = (f"internal error: {exc.__class__.__name__}: {exc}\n"
+                       "This is a bug in ocigen-iac; set OCIGEN_TRACEBACK=1 to see where.")
+            if as_json:
+                echo_json({"success": False, "error_count": 1,
+                           "diagnostics": [diagnostic_json(None, "internal_error", message)]})
+            else:
+                typer.echo(message, err=True)
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+def error_code(exc: OcigenError) -> str:
+    """A stable code for machines: the error's class as snake case (validation_failed, lock_held,
+    state_error, plan_error, needs_approval, not_found, auth_failed, rate_limited, ...)."""
+    import re
+
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
+
+
+def diagnostic_json(d: Any, code: str, message: str = "") -> dict[str, Any]:
+    """One diagnostic in the JSON form every command uses (Diagnostic, or a message without place)."""
+    if d is None:
+        return {"severity": "error", "code": code, "file": None, "line": 0, "column": 0,
+                "message": message, "hint": ""}
+    return {"severity": "error", "code": code, "file": d.file, "line": d.line, "column": d.column,
+            "message": d.message, "hint": d.hint}
+
+
+def failure_json(exc: OcigenError) -> dict[str, Any]:
+    """`{"success": false, "error_count": N, "diagnostics": [...]}`; bad input also says `"valid": false`."""
+    from ocigen_iac.errors import ValidationFailed
+
+    code = error_code(exc)
+    if isinstance(exc, ValidationFailed):
+        diags = [diagnostic_json(d, code) for d in exc.diagnostics]
+        return {"success": False, "valid": False, "error_count": len(diags), "diagnostics": diags}
+    diags = [diagnostic_json(None, code, str(exc).removeprefix("Error: "))]
+    return {"success": False, "error_count": len(diags), "diagnostics": diags}
 
 
 def error_text(text: str) -> str:
@@ -101,14 +147,21 @@ def find_root(start: Path) -> Path:
     return Path.cwd().resolve()
 
 
-def load(root: Path | None, env: str | None, local: bool, manifests: Path | None
-         ) -> tuple[Settings, DesiredSet | None]:
+def variables(var: list[str] | None, var_file: list[Path] | None) -> dict[str, str]:
+    """--var-file then --var values (later wins)."""
+    from ocigen_iac.config import command_line_vars
+
+    return command_line_vars(list(var or []), list(var_file or []))
+
+
+def load(root: Path | None, env: str | None, local: bool, manifests: Path | None,
+         variables: dict[str, str] | None = None) -> tuple[Settings, DesiredSet | None]:
     from ocigen_iac.config import load_settings
 
     if root is None:
         start = manifests if manifests is not None and manifests.is_dir() else Path.cwd()
         root = find_root(start)
-    settings = load_settings(root.resolve(), env, local=local)
+    settings = load_settings(root.resolve(), env, local=local, overrides={"vars": variables or None})
     if manifests is None:
         return settings, None
     from ocigen_iac.manifest import load_desired
@@ -132,12 +185,14 @@ def use_color(no_color: bool = False) -> bool:
 
 
 def render(plan: Plan, fmt: str, *, color: bool = False) -> str:
-    from ocigen_iac.engine.render import render_json, render_markdown, render_text
+    from ocigen_iac.engine.render import render_json, render_text
 
     if fmt == "json":
         return render_json(plan)
-    if fmt == "markdown":
-        return render_markdown(plan)
+    if fmt == "markdown":  # one layout for pull-request comments: the GitOps kit's, from the JSON plan
+        from ocigen_iac.gitops.markdown import render_markdown
+
+        return render_markdown(plan.to_dict()).rstrip("\n")
     return render_text(plan, color=color)
 
 

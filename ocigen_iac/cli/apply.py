@@ -26,11 +26,15 @@ from ocigen_iac.cli._common import (
     RootOpt,
     RpsOpt,
     TargetOpt,
+    VarFileOpt,
+    VarOpt,
+    fail,
     guarded,
     load,
     mode_of,
     options,
     use_color,
+    variables,
 )
 from ocigen_iac.errors import OcigenError
 
@@ -60,7 +64,7 @@ def confirm_interactive(auto_approve: bool, what: str) -> Any:
 
 
 def run(manifests_or_plan: Path, env: str | None, local: bool, root: Path | None, auto_approve: bool, mode: str,
-        opts: Any, fmt: str, color: bool) -> None:
+        opts: Any, fmt: str, color: bool, given: dict[str, str]) -> None:
     from ocigen_iac.engine.render import render_text
     from ocigen_iac.engine.report import Reporter
     from ocigen_iac.engine.runner import load_saved_plan, run_apply
@@ -76,7 +80,11 @@ def run(manifests_or_plan: Path, env: str | None, local: bool, root: Path | None
                         if any(r.code.value == "replace_because_requested" for r in c.reasons)]
         mode = saved.mode
         auto_approve = True  # approving the saved plan was the review
-    settings, desired = load(root, env, local, manifests)
+        if given:
+            fail("Error: a saved plan carries the variables it was made with; --var/--var-file cannot change "
+                 "them. Run plan again with the new values.")
+        given = saved.variables
+    settings, desired = load(root, env, local, manifests, given)
     assert desired is not None
     if fmt != "json" and sys.stdout.isatty() and not os.environ.get("CI"):
         from ocigen_iac.engine.report import TerminalReporter
@@ -154,6 +162,8 @@ def apply(
     target: TargetOpt = None,
     exclude: ExcludeOpt = None,
     replace: ReplaceOpt = None,
+    var: VarOpt = None,
+    var_file: VarFileOpt = None,
     parallelism: ParallelismOpt = DEFAULT_PARALLELISM,
     rps: RpsOpt = None,
     lock_timeout: LockTimeoutOpt = "0s",
@@ -167,7 +177,7 @@ def apply(
     opts = options(parallelism, rps, lock_timeout, debug, target, replace, exclude)
     opts.skip_checks = skip_checks
     run(manifests_or_plan, env, local, root, auto_approve, mode_of(destroy, refresh_only), opts,
-        "json" if json_out else "text", use_color(no_color))
+        "json" if json_out else "text", use_color(no_color), variables(var, var_file))
 
 
 @app.command(short_help="Destroy what this environment's state tracks.")
@@ -180,6 +190,8 @@ def destroy(
     auto_approve: AutoApproveOpt = False,
     target: TargetOpt = None,
     exclude: ExcludeOpt = None,
+    var: VarOpt = None,
+    var_file: VarFileOpt = None,
     parallelism: ParallelismOpt = DEFAULT_PARALLELISM,
     lock_timeout: LockTimeoutOpt = "0s",
     no_color: NoColorOpt = False,
@@ -187,4 +199,5 @@ def destroy(
 ) -> None:
     """Destroy everything this environment's state tracks (with --target: that, and what depends on it)."""
     opts = options(parallelism, None, lock_timeout, debug, target, None, exclude)
-    run(manifests, env, local, root, auto_approve, "destroy", opts, "text", use_color(no_color))
+    run(manifests, env, local, root, auto_approve, "destroy", opts, "text", use_color(no_color),
+        variables(var, var_file))

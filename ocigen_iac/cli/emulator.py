@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ocigen_iac.cli._app import app
-from ocigen_iac.cli._common import guarded
+from ocigen_iac.cli._common import fail, guarded
 
 
 @app.command(short_help="Run the local OCI Generative AI emulator.")
@@ -21,10 +21,23 @@ def emulator(
     access_log: Annotated[bool, typer.Option("--access-log", help="One line per request on stdout.")] = False,
     no_project_header: Annotated[bool, typer.Option("--no-project-header",
                                                     help="Do not require the OpenAI-Project header.")] = False,
+    variant: Annotated[str, typer.Option("--variant", metavar="NAME",
+                                         help="Server behaviour to emulate: default is OCI as documented and "
+                                         "observed; others are how other OpenAI-compatible servers differ "
+                                         "(`--variant list` names them).")] = "default",
 ) -> None:
-    """Run the local OCI Generative AI emulator (files, vector stores, containers, object storage)."""
-    from ocigen_iac.emulator import EmulatorConfig, serve
+    """Run the local OCI Generative AI emulator (files, vector stores, containers, object storage).
+    It prints one line with its URL once it listens."""
+    from ocigen_iac.emulator import VARIANTS, EmulatorConfig, serve
+    from ocigen_iac.manifest.interpolate import did_you_mean
 
-    cfg = EmulatorConfig(data_dir=data, api_keys=list(api_key or []), access_log=access_log,
-                         require_project=not no_project_header)
+    if variant == "list":
+        typer.echo("\n".join(VARIANTS))
+        return
+    if variant not in VARIANTS:
+        hint = did_you_mean(variant, list(VARIANTS))
+        fail(f"Error: unknown emulator variant {variant!r}. " + (hint + " " if hint else "")
+             + f"Known variants: {', '.join(VARIANTS)}.")
+    cfg = EmulatorConfig.for_variant(variant, data_dir=data, api_keys=list(api_key or []), access_log=access_log,
+                                     require_project=not no_project_header)
     serve(cfg, host, port)

@@ -9,7 +9,20 @@ from typing import Annotated
 import typer
 
 from ocigen_iac.cli._app import app
-from ocigen_iac.cli._common import EnvOpt, JsonOpt, ManifestsArg, NoColorOpt, RootOpt, guarded, load, render, use_color
+from ocigen_iac.cli._common import (
+    EnvOpt,
+    JsonOpt,
+    ManifestsArg,
+    NoColorOpt,
+    RootOpt,
+    VarFileOpt,
+    VarOpt,
+    guarded,
+    load,
+    render,
+    use_color,
+    variables,
+)
 
 
 @app.command(short_help="Check manifests and ocigen.yaml offline.")
@@ -18,26 +31,26 @@ def validate(
     manifests: ManifestsArg = Path("manifests"),
     env: EnvOpt = None,
     root: RootOpt = None,
+    var: VarOpt = None,
+    var_file: VarFileOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Check manifests and ocigen.yaml without touching the network."""
-    from ocigen_iac.errors import ValidationFailed
-
-    try:
-        _, desired = load(root, env, False, manifests)
-    except ValidationFailed as exc:
-        if json_out:
-            typer.echo(json.dumps({"valid": False, "error_count": len(exc.diagnostics),
-                                   "diagnostics": [d.__dict__ for d in exc.diagnostics]}, indent=2))
-            raise typer.Exit(1) from None
-        raise
+    _, desired = load(root, env, False, manifests, variables(var, var_file))  # failures: see guarded
+    from ocigen_iac.engine.expand import declared_instances
     from ocigen_iac.manifest import summarize
+    from ocigen_iac.manifest.loader import document_counts
 
     assert desired is not None
+    objects: dict[str, int] = {}
+    for inst in declared_instances(desired).values():
+        objects[inst.kind] = objects.get(inst.kind, 0) + 1
     if json_out:
-        typer.echo(json.dumps({"valid": True, "error_count": 0, "counts": desired.counts_by_kind()}, indent=2))
+        typer.echo(json.dumps({"success": True, "valid": True, "error_count": 0, "counts": desired.counts_by_kind(),
+                               "documents": document_counts(desired), "objects": objects,
+                               "object_count": sum(objects.values())}, indent=2))
     else:
-        typer.echo(summarize(desired))
+        typer.echo(summarize(desired, objects))
         typer.echo("Success! The configuration is valid.")
 
 

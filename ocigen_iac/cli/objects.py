@@ -47,10 +47,14 @@ def output(
 
     settings, _ = load(root, env, local, None)
     data = outputs(settings)
+    # objects applied with --local live in the embedded emulator's own state: say so when it has some
+    local_hint = not local and not data and (settings.root / ".ocigen" / "local" / "state" /
+                                             f"{settings.env}.json").exists()
     if name is not None:
         if name not in data:
-            fail(f"Error: no output for {name!r}" + (f"; known: {', '.join(sorted(data)[:10])}" if data else
-                                                    "; state is empty (add --local for the local emulator)"))
+            empty = "; state is empty" + (" (objects applied with --local are in the local emulator's state: "
+                                          "add --local)" if local_hint else "")
+            fail(f"Error: no output for {name!r}" + (f"; known: {', '.join(sorted(data)[:10])}" if data else empty))
         data = {name: data[name]}
         if raw:
             typer.echo(data[name]["id"])
@@ -61,4 +65,4 @@ def output(
         fmt = "json"
     if fmt not in ("text", "json", "env"):
         fail(f"Error: --format {fmt!r}: use text, json or env")
-    typer.echo(render_outputs(data, fmt, local=local) if fmt != "json" else json.dumps(data, indent=2))
+    typer.echo(render_outputs(data, fmt, local=not local_hint) if fmt != "json" else json.dumps(data, indent=2))

@@ -23,6 +23,8 @@ from ocigen_iac.cli._common import (
     RootOpt,
     RpsOpt,
     TargetOpt,
+    VarFileOpt,
+    VarOpt,
     fail,
     guarded,
     load,
@@ -30,6 +32,7 @@ from ocigen_iac.cli._common import (
     options,
     render,
     use_color,
+    variables,
 )
 
 
@@ -51,6 +54,8 @@ def plan(
     target: TargetOpt = None,
     exclude: ExcludeOpt = None,
     replace: ReplaceOpt = None,
+    var: VarOpt = None,
+    var_file: VarFileOpt = None,
     parallelism: ParallelismOpt = DEFAULT_PARALLELISM,
     rps: RpsOpt = None,
     lock_timeout: LockTimeoutOpt = "0s",
@@ -64,10 +69,12 @@ def plan(
     if fmt not in ("text", "json", "markdown"):
         fail(f"Error: --format {fmt!r}: use text, json or markdown")
     mode = mode_of(destroy, refresh_only)
-    settings, desired = load(root, env, local, manifests)
+    given = variables(var, var_file)
+    settings, desired = load(root, env, local, manifests, given)
     assert desired is not None
     opts = options(parallelism, rps, lock_timeout, debug, target, replace, exclude)
     result = run_plan(settings, desired, opts, mode=mode, manifests_dir=str(manifests))
+    result.variables = given  # `apply FILE` plans again with the same values
     typer.echo(render(result, fmt, color=use_color(no_color)))
     if out is not None:
         save_plan(out, result)

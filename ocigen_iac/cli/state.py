@@ -101,7 +101,7 @@ def force_unlock(
                + (f", held by {info.holder}@{info.host} for {info.operation}" if info else "") + ").")
 
 
-@app.command(short_help="Show the state backend; --migrate-state copies local state to it.")
+@app.command(short_help="Start a project here (in a folder without ocigen.yaml), else check the state backend.")
 @guarded
 def init(
     migrate_state: Annotated[bool, typer.Option("--migrate-state",
@@ -112,10 +112,22 @@ def init(
     root: RootOpt = Path("."),
     lock_timeout: LockTimeoutOpt = "0s",
 ) -> None:
-    """Check the configured state backend; with --migrate-state move local state to OCI Object Storage."""
+    """In a folder without ocigen.yaml: write a small example project (ocigen.yaml, a manifest, .gitignore,
+    a CI workflow), overwriting nothing. Otherwise check the configured state backend; with --migrate-state
+    move local state to OCI Object Storage."""
     from ocigen_iac.state import make_backend
     from ocigen_iac.state.oci_backend import migrate_local_state
 
+    folder = root or Path(".")
+    if not migrate_state and not any((folder / name).exists() for name in ("ocigen.yaml", "ocigen.yml")):
+        from ocigen_iac.cli.scaffold import scaffold
+
+        written = scaffold(folder)
+        typer.echo("Created a new ocigen-iac project:\n" + "\n".join(f"  {name}" for name in written))
+        typer.echo("\nNext: `ocigen-iac validate`, then `ocigen-iac plan --local` (the embedded emulator: no "
+                   "account needed).\nFor OCI: set `project:` in ocigen.yaml and the key in $OCI_GENAI_API_KEY, "
+                   "then `ocigen-iac plan`.")
+        return
     settings, _ = load(root, env, False, None)
     if migrate_state:
         typer.echo(migrate_local_state(settings, force=force, lock_timeout_s=duration(lock_timeout)))

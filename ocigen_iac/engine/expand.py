@@ -39,3 +39,14 @@ def expand_instances(desired: DesiredSet, hashes: HashCache, root: Path, owner_t
     root_text = str(root) + os.sep
     file_digests = {(p[len(root_text):] if p.startswith(root_text) else p): d[0] for p, d in digests.items()}
     return x.instances, file_digests
+
+
+def declared_instances(desired: DesiredSet) -> dict[Address, Instance]:
+    """Every instance the manifests declare, without reading local content (digests left empty):
+    what `validate` counts, offline and fast, the way plan counts objects."""
+    x = ExpandContext(Path("."), {str(p): ("", 0) for p in local_paths(desired)}, {}, str, "")
+    for kind in registry.document_kinds():
+        for res in desired.of_kind(kind.kind):
+            for inst in kind.expand(res, x):
+                x.instances[inst.address] = inst
+    return x.instances

@@ -211,6 +211,7 @@ class Plan:
     stale_intents: list[str] = field(default_factory=list)  # intents this plan resolves (apply clears them)
     manifests_dir: str = "manifests"
     upload_bytes: int = 0  # local content the apply sends
+    variables: dict[str, str] = field(default_factory=dict)  # --var/--var-file values: `apply FILE` reuses them
 
     def counts(self) -> dict[str, int]:
         n = {"add": 0, "change": 0, "destroy": 0, "import": 0, "move": 0}
@@ -256,6 +257,7 @@ class Plan:
             "excludes": self.excludes,
             "stale_intents": self.stale_intents,
             "manifests_dir": self.manifests_dir,
+            "variables": self.variables,
             "digests": {
                 "manifests": self.manifest_digests,
                 "files": self.file_digests,
@@ -284,4 +286,5 @@ class Plan:
             stale_intents=list(data.get("stale_intents", [])),
             manifests_dir=data.get("manifests_dir", "manifests"),
             upload_bytes=int(data.get("upload_bytes") or 0),
+            variables={str(k): str(v) for k, v in (data.get("variables") or {}).items()},
         )

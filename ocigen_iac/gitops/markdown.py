@@ -377,6 +377,28 @@ def load_plan(path: Path) -> dict[str, Any]:
     return data
 
 
+def diagnostics_text(path: Path) -> str:
+    """The problems of a failed `ocigen-iac plan --json` (JSON diagnostics on stdout) as the lines
+    the command prints without --json, for CI logs and failure comments."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return ""
+    if not isinstance(data, dict) or not isinstance(data.get("diagnostics"), list):
+        return ""
+    lines = []
+    for d in data["diagnostics"]:
+        if not isinstance(d, dict):
+            continue
+        where = str(d.get("file") or "")
+        if d.get("line"):
+            where += f":{d['line']}" + (f":{d['column']}" if d.get("column") else "")
+        lines.append(f"{where}: error: {d.get('message', '')}" if where else f"Error: {d.get('message', '')}")
+        if d.get("hint"):
+            lines.append(f"    hint: {d['hint']}")
+    return "\n".join(lines)
+
+
 def main(argv: Iterable[str] | None = None) -> int:
     """`python -m ocigen_iac.gitops.markdown PLAN.json`: print the comment (e.g. for a job summary)."""
     import argparse
@@ -388,7 +410,14 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--run-url", default=None, help="link to the CI run, shown in the footer")
     parser.add_argument("--label", action="store_true", help="print only the label (no-changes, "
                         "add-or-update, destroy)")
+    parser.add_argument("--errors", action="store_true", help="PLAN is the output of a failed `plan --json`: "
+                        "print its diagnostics as text (nothing when it holds none)")
     args = parser.parse_args(list(argv) if argv is not None else None)
+    if args.errors:
+        text = diagnostics_text(args.plan)
+        if text:
+            print(text)
+        return 0
     try:
         plan = load_plan(args.plan)
     except ValueError as exc:

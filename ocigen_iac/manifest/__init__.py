@@ -3,7 +3,7 @@
 Public entry points:
     load_desired(settings, manifests_dir) -> DesiredSet     (raises ValidationFailed)
     json_schema() -> dict                                   (JSON Schema of one document)
-    summarize(desired) -> str                               (the `validate` summary line)
+    summarize(desired, objects) -> str                      (what `validate` prints)
 """
 
 from ocigen_iac.manifest.desired import DesiredResource, DesiredSet

@@ -131,6 +131,18 @@ def fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return sorted(set(names))
 
 
+# regex -> (what a mismatching value is not, how to fix it); modules register their patterns
+PATTERN_HINTS: dict[str, tuple[str, str]] = {}
+DEFAULT_PATTERN_HINT = ("has characters that are not allowed",
+                        "use letters, digits, '-' and '_', starting with a letter or '_'")
+
+
+def explain_pattern(pattern: str, problem: str, hint: str) -> str:
+    """Register the wording for values that do not match `pattern`; returns the pattern."""
+    PATTERN_HINTS[pattern] = (problem, hint)
+    return pattern
+
+
 def _expected_literals(ctx: dict[str, Any] | None) -> list[str]:
     if not ctx or "expected" not in ctx:
         return []
@@ -238,8 +250,8 @@ def diagnostics_from(
             }[etype]
             msg = f"{shown} must be {words[0]} {ctx.get(words[1])}, got {_describe(value)}"
         elif etype == "string_pattern_mismatch":
-            msg = f"{shown} {_describe(value)} has characters that are not allowed"
-            hint = "use letters, digits, '-' and '_', starting with a letter or '_'"
+            problem, hint = PATTERN_HINTS.get(str((err.get("ctx") or {}).get("pattern")), DEFAULT_PATTERN_HINT)
+            msg = f"{shown} {_describe(value)} {problem}"
         elif etype == "value_error":
             text = str(err.get("msg", "")).removeprefix("Value error, ")
             msg = f"{shown}: {text}"

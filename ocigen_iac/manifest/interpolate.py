@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Mapping
 
-_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 
 
 class InterpolationError(ValueError):
@@ -35,10 +35,20 @@ def did_you_mean(word: str, candidates: list[str] | tuple[str, ...] | set[str]) 
 
 def interpolate(text: str, variables: Mapping[str, str], environ: Mapping[str, str] | None = None) -> str:
     """Expand every `${...}` in `text`; raise InterpolationError on the first bad one."""
+    out, problems = interpolate_all(text, variables, environ)
+    if problems:
+        raise problems[0]
+    return out
+
+
+def interpolate_all(text: str, variables: Mapping[str, str], environ: Mapping[str, str] | None = None
+                    ) -> tuple[str, list[InterpolationError]]:
+    """Expand every `${...}` in `text`; every bad one is reported (and left as written)."""
     if "$" not in text:
-        return text
+        return text, []
     env = os.environ if environ is None else environ
     out: list[str] = []
+    problems: list[InterpolationError] = []
     i = 0
     n = len(text)
     while i < n:
@@ -52,36 +62,46 @@ def interpolate(text: str, variables: Mapping[str, str], environ: Mapping[str, s
             continue
         end = text.find("}", i + 2)
         if end < 0:
-            raise InterpolationError(
+            problems.append(InterpolationError(
                 f"unterminated interpolation {text[i : i + 20]!r}: missing '}}'",
                 "close it: ${var.NAME} or ${env.NAME}; write $${ for a literal '${'",
                 i,
-            )
-        expr = text[i + 2 : end].strip()
-        namespace, _, name = expr.partition(".")
-        if namespace not in ("var", "env") or not _NAME_RE.match(name):
-            raise InterpolationError(
-                f"invalid interpolation '${{{expr}}}'",
-                "use ${var.NAME} (a variable from ocigen.yaml) or ${env.NAME} (an environment "
-                "variable); write $${ for a literal '${'",
-                i,
-            )
-        if namespace == "var":
-            if name not in variables:
-                known = ", ".join(sorted(variables)) or "none"
-                hint = did_you_mean(name, set(variables))
-                hint = (hint + " " if hint else "") + (
-                    f"define it under `vars:` (or environments.<env>.vars) in ocigen.yaml; known variables: {known}"
-                )
-                raise InterpolationError(f"unknown variable 'var.{name}'", hint, i)
-            out.append(variables[name])
-        else:
-            if name not in env:
-                raise InterpolationError(
-                    f"environment variable {name!r} is not set (used as '${{env.{name}}}')",
-                    f"export {name}=... before running, or use a ${{var.}} from ocigen.yaml",
-                    i,
-                )
-            out.append(env[name])
+            ))
+            out.append(text[i:])
+            break
+        value = _expand(text[i + 2 : end].strip(), variables, env, i, problems)
+        out.append(text[i : end + 1] if value is None else value)
         i = end + 1
-    return "".join(out)
+    return "".join(out), problems
+
+
+def _expand(expr: str, variables: Mapping[str, str], env: Mapping[str, str], offset: int,
+            problems: list[InterpolationError]) -> str | None:
+    namespace, _, name = expr.partition(".")
+    if namespace not in ("var", "env") or not NAME_RE.match(name):
+        problems.append(InterpolationError(
+            f"invalid interpolation '${{{expr}}}'",
+            "use ${var.NAME} (a variable from ocigen.yaml or --var) or ${env.NAME} (an environment "
+            "variable); write $${ for a literal '${'",
+            offset,
+        ))
+        return None
+    if namespace == "var":
+        if name not in variables:
+            known = ", ".join(sorted(variables)) or "none"
+            hint = did_you_mean(name, set(variables))
+            hint = (hint + " " if hint else "") + (
+                f"define it under `vars:` (or environments.<env>.vars) in ocigen.yaml, or pass --var {name}=VALUE; "
+                f"known variables: {known}"
+            )
+            problems.append(InterpolationError(f"unknown variable 'var.{name}'", hint, offset))
+            return None
+        return variables[name]
+    if name not in env:
+        problems.append(InterpolationError(
+            f"environment variable {name!r} is not set (used as '${{env.{name}}}')",
+            f"export {name}=... before running, or use a ${{var.}} from ocigen.yaml",
+            offset,
+        ))
+        return None
+    return env[name]

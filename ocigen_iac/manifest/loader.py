@@ -125,8 +125,17 @@ def load_desired(settings: Settings, manifests_dir: Path, *, environ: Mapping[st
     return desired
 
 
-def summarize(desired: DesiredSet) -> str:
-    """One line for `validate`: 'Found 3 manifest files: 3 File (12 files after glob expansion), ...'."""
+def document_counts(desired: DesiredSet) -> dict[str, int]:
+    """Documents per kind (a glob File is one document however many files it matches)."""
+    counts: dict[str, int] = {}
+    for kind, _ in dict.fromkeys((r.kind, r.name) for r in desired.resources.values()):
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def summarize(desired: DesiredSet, objects: Mapping[str, int] | None = None) -> str:
+    """What `validate` prints: documents (what the files hold) and, given the declared objects by
+    resource type, how many objects they declare (what plan counts)."""
     from ocigen_iac.resources import registry
 
     n_files = len(desired.manifest_digests)
@@ -134,5 +143,13 @@ def summarize(desired: DesiredSet) -> str:
              if (resources := desired.of_kind(kind.kind))]
     files = f"{n_files} manifest file{'s' if n_files != 1 else ''}"
     if not parts:
-        return f"Found {files} and no resources."
-    return f"Found {files}: " + ", ".join(parts) + f"; {len(desired.resources)} resources in all."
+        return f"Found {files} and no documents."
+    n_docs = sum(document_counts(desired).values())
+    docs = f"{n_docs} document{'s' if n_docs != 1 else ''}"
+    if objects is None:
+        return f"Found {files}: {docs}: " + ", ".join(parts) + "."
+    total = sum(objects.values())
+    lines = [f"Found {files}: {docs} declare {total} object{'s' if total != 1 else ''} (plan counts objects).",
+             "  documents: " + ", ".join(parts),
+             "  objects:   " + ", ".join(f"{n} {t}" for t, n in objects.items())]
+    return "\n".join(lines)

@@ -3,12 +3,19 @@
 Owns the envelope checks (mapping, apiVersion, kind, metadata.name) with friendly messages,
 interpolation of every string under `spec`, and pydantic validation of the kind's model. It
 looks at one document only; resolve.py relates documents to each other and to the disk.
+
+Every problem is reported at once: a document that fails validation is validated again with the
+failing fields left out (a bad list item leaves out its whole list, so positions stay true), and
+that *partial* document still goes through resolution, so its references, paths and duplicate
+entries are checked too. Resolution problems at a field that already has an error are not
+reported twice (`ParsedDoc.suppressed`).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +23,14 @@ from pydantic import BaseModel, ValidationError
 
 from ocigen_iac.errors import Diagnostic
 from ocigen_iac.manifest.diagnose import diagnostics_from, locate
-from ocigen_iac.manifest.interpolate import InterpolationError, did_you_mean, interpolate
+from ocigen_iac.manifest.interpolate import did_you_mean, interpolate_all
 from ocigen_iac.manifest.models import API_VERSION, document_model
 from ocigen_iac.manifest.yaml_positions import Document, Pos, PosDict, PosList
 
 MAX_NODES = 200_000  # guards against alias bombs ("billion laughs")
 MAX_DEPTH = 64
+MAX_REVALIDATIONS = 4  # rounds of "leave the failing fields out and validate again"
+ENVELOPE = ("apiVersion", "kind", "metadata")  # without these a document cannot be resolved
 
 
 @dataclass
@@ -33,6 +42,9 @@ class ParsedDoc:
     file: str  # display path of the manifest file
     manifest_dir: Path  # paths in the document are relative to this
     start: Pos
+    # positions that already have a diagnostic: a partial document (validated with its failing
+    # fields left out) reports no second problem there
+    suppressed: frozenset[Pos] = field(default_factory=frozenset)
 
     def pos(self, *loc: Any) -> Pos:
         return locate(self.tree, loc, self.start)[0]
@@ -89,12 +101,51 @@ class _Interp:
         self.problems: list[Diagnostic] = []
 
     def __call__(self, text: str, path: tuple[Any, ...]) -> str:
-        try:
-            return interpolate(text, self.variables, self.environ)
-        except InterpolationError as exc:
+        out, errors = interpolate_all(text, self.variables, self.environ)
+        if errors:
             line, col = locate(self.tree, path, self.tree.start)[0]
-            self.problems.append(Diagnostic(self.file, line, col, exc.message, exc.hint))
-            return text
+            self.problems.extend(Diagnostic(self.file, line, col, e.message, e.hint) for e in errors)
+        return out
+
+
+def _leave_out(data: dict[str, Any], loc: tuple[Any, ...]) -> bool:
+    """Remove the field a validation error's `loc` points at from `data` (plain dicts and lists).
+    A list item goes with its whole list (indices must keep matching the YAML); a missing field
+    takes the mapping that lacks it. False when only the envelope itself could go."""
+    trail: list[tuple[Any, Any]] = []  # (container, key) walked; a missing field stops the walk early
+    node: Any = data
+    for part in loc:
+        if part == "[key]":
+            break
+        in_dict = isinstance(node, dict) and part in node
+        if in_dict or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
+            trail.append((node, part))
+            node = node[part]
+        # else: a missing field, or a union tag pydantic put into the loc ('static', 'function-after[…]')
+    while trail and isinstance(trail[-1][0], list):
+        trail.pop()
+    if not trail or (len(trail) == 1 and trail[0][1] in ENVELOPE):
+        return False
+    container, key = trail[-1]
+    del container[key]
+    return True
+
+
+def _partial_model(model_cls: type[BaseModel], plain: dict[str, Any], exc: ValidationError, tree: PosDict,
+                   start: Pos) -> tuple[Any, set[Pos]]:
+    """(the model validated with every failing field left out, or None; positions of those fields)."""
+    data = copy.deepcopy(plain)
+    failed: set[Pos] = set()
+    for _ in range(MAX_REVALIDATIONS):
+        for err in exc.errors():
+            failed.add(locate(tree, tuple(err["loc"]), start)[0])
+            if not _leave_out(data, tuple(err["loc"])):
+                return None, failed
+        try:
+            return model_cls.model_validate(data), failed
+        except ValidationError as again:
+            exc = again
+    return None, failed
 
 
 def _type_name(value: Any) -> str:
@@ -199,14 +250,16 @@ def parse_document(
     problems.extend(interp.problems)
     if api != API_VERSION:
         plain["apiVersion"] = API_VERSION  # already reported; don't report it twice
+    suppressed = {(d.line, d.column) for d in problems}
     try:
         model = model_cls.model_validate(plain)
     except ValidationError as exc:
-        seen = {(d.line, d.column) for d in interp.problems}
         problems.extend(
-            d for d in diagnostics_from(exc, model_cls, data, file, doc.start) if (d.line, d.column) not in seen
+            d for d in diagnostics_from(exc, model_cls, data, file, doc.start) if (d.line, d.column) not in suppressed
         )
-        return name_only, problems
-    if problems:
-        return name_only, problems
-    return ParsedDoc(kind, model.metadata.name, model, data, file, manifest_dir, doc.start), []
+        model, failed = _partial_model(model_cls, plain, exc, data, doc.start)
+        if model is None:
+            return name_only, problems
+        suppressed |= failed
+    return ParsedDoc(kind, model.metadata.name, model, data, file, manifest_dir, doc.start,
+                     frozenset(suppressed)), problems

@@ -49,6 +49,8 @@ class Resolver:
 
     # ------------------------------------------------------------------------------ helpers
     def error(self, doc: ParsedDoc, pos: tuple[int, int], message: str, hint: str = "") -> None:
+        if tuple(pos) in doc.suppressed:  # that field of a partial document has its own error
+            return
         self.problems.append(Diagnostic(doc.file, pos[0], pos[1], message, hint))
 
     def location(self, doc: ParsedDoc) -> Location:

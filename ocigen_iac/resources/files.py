@@ -47,7 +47,12 @@ async def ensure_processed(ctx: RunContext, file_ids: list[str]) -> None:
     poll round for all of them."""
     from ocigen_iac.clock import Backoff
 
-    pending = set(file_ids) & ctx.extras.get(UNPROCESSED, set())
+    known = ctx.extras.setdefault(UNPROCESSED, set())
+    for fid in file_ids:  # files an earlier (interrupted) run uploaded may still be processing too
+        live = ctx.live.get(FileType.type, fid)
+        if live is not None and live.get("status") not in (None, *PROCESSED):
+            known.add(fid)
+    pending = set(file_ids) & known
     if not pending:
         return
     backoff = Backoff(ctx.clock, first=0.15, factor=1.3, cap=2.0, timeout_s=min(ctx.poll_timeout_s, PROCESSING_WAIT_S))

@@ -127,7 +127,7 @@ def check_duplicate_attachments(r: Resolver) -> None:
                     reported.add((doc.file, pos))
                     via = "" if doc.kind != "VectorStoreFileBatch" else f" (through batch {doc.name!r})"
                     r.error(doc, pos, f"{att.file} is attached to {store} twice{via}; it is already attached at "
-                                      f"{prev_doc.file}:{prev_pos[0]}",
+                                      f"{prev_doc.file}:{prev_pos[0]}:{prev_pos[1]}",
                             "attach each file to a vector store once: remove one of the entries")
                 else:
                     first[att.file] = (doc, pos)
@@ -172,7 +172,8 @@ class VectorStoreFileBatchDocument(DocumentKind):
         atts = collect_attachments(doc, r, list(spec.files), ("spec", "files"),
                                    batch_attrs=dict(spec.attributes) if spec.attributes is not None else None,
                                    batch_chunking=dump(spec.chunking_strategy))
-        if store is None:
+        if store is None:  # still report a file listed twice in this batch
+            remember_attachments(r, r.address_of("VectorStore", spec.vector_store), doc, atts)
             return
         r.add(doc, Address(self.prefix, doc.name), FileBatchSpec(store, tuple(a for a, _ in atts)), lifecycle,
               depends_on=[store, *(a.file for a, _ in atts)])

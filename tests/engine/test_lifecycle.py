@@ -263,10 +263,10 @@ def test_markdown_plan_has_counts_a_deletion_warning_and_folded_details(applied:
     (project.root / "manifests" / "analyst-sandbox.yaml").unlink()
     doc = project.root / "manifests" / "docs" / "handbook.md"
     doc.write_text(doc.read_text() + "\nmore\n")
-    md = project.run("plan", "manifests", "--format", "markdown").stdout
-    assert "| add | change | destroy |" in md
-    assert "[!WARNING]" in md and "`container.analyst-sandbox`" in md
-    assert "<details><summary>Show plan details</summary>" in md
+    md = project.run("plan", "manifests", "--format", "markdown").stdout  # the GitOps kit's comment
+    assert "**Plan: 2 to add, 0 to change, 5 to destroy.**" in md
+    assert "**Resource deletion will happen.**" in md and "`container.analyst-sandbox`" in md
+    assert "<details><summary>Show Output</summary>" in md
 
 
 def test_json_plan_schema(project: Project) -> None:

@@ -58,7 +58,7 @@ def test_defaults_without_a_file(tmp_path: Path) -> None:
 
 
 def test_full_file_top_level(tmp_path: Path) -> None:
-    s = load_settings(write(tmp_path, FULL), environ={})
+    s = load_settings(write(tmp_path, FULL), "default", environ={})  # "default" by name: the top level
     assert s.env == "default"
     assert s.vars == {"env": "dev", "team": "support"}
     assert s.project == "ocid1.generativeaiproject.oc1..xxx"
@@ -141,9 +141,47 @@ def test_unknown_environment_without_a_file(tmp_path: Path) -> None:
     assert "environments:" in info.value.diagnostics[0].hint
 
 
-def test_default_env_with_environments_configured_uses_top_level(tmp_path: Path) -> None:
-    s = load_settings(write(tmp_path, FULL), environ={})
+def test_no_env_selected_with_environments_configured_fails_listing_them(tmp_path: Path) -> None:
+    # forgetting --env must not quietly plan a parallel "default" environment with its own state
+    with pytest.raises(ValidationFailed) as info:
+        load_settings(write(tmp_path, FULL), environ={})
+    [d] = info.value.diagnostics
+    assert (d.file, d.line) == ("ocigen.yaml", FULL.splitlines().index("environments:") + 1)
+    assert "no environment selected" in d.message and "dev, prod" in d.message
+    assert "--env dev" in d.hint and "default_environment: dev" in d.hint
+
+
+def test_default_environment_selects_one_and_flags_still_win(tmp_path: Path) -> None:
+    write(tmp_path, FULL + "default_environment: prod\n")
+    assert load_settings(tmp_path, environ={}).env == "prod"
+    assert load_settings(tmp_path, environ={}).region == "eu-frankfurt-1"
+    assert load_settings(tmp_path, environ={"OCIGEN_ENV": "dev"}).env == "dev"
+    assert load_settings(tmp_path, "dev", environ={"OCIGEN_ENV": "prod"}).env == "dev"
+
+
+def test_default_environment_must_name_a_configured_one(tmp_path: Path) -> None:
+    write(tmp_path, FULL + "default_environment: staging\n")
+    with pytest.raises(ValidationFailed) as info:
+        load_settings(tmp_path, environ={})
+    [d] = info.value.diagnostics
+    assert d.line == len(FULL.splitlines()) + 1 and d.column == 22
+    assert "unknown environment 'staging' (selected by ocigen.yaml's default_environment)" in d.message
+    assert "known environments: dev, prod" in d.hint
+
+
+def test_default_by_name_still_means_the_top_level_values(tmp_path: Path) -> None:
+    s = load_settings(write(tmp_path, FULL), environ={"OCIGEN_ENV": "default"})
     assert s.env == "default" and s.region == "us-chicago-1"
+
+
+def test_vars_overrides_win_over_file_and_environment(tmp_path: Path) -> None:
+    s = load_settings(write(tmp_path, FULL), "prod", overrides={"vars": {"team": "search", "n": 3}}, environ={})
+    assert s.vars == {"env": "prod", "team": "search", "n": "3"}
+
+
+def test_stale_lock_after_takes_milliseconds(tmp_path: Path) -> None:
+    s = load_settings(write(tmp_path, "state: {stale_lock_after: 500ms}\n"), environ={})
+    assert s.state.stale_lock_after_s == 0.5
 
 
 def test_api_key_in_environment_block_is_rejected_without_echoing_it(tmp_path: Path) -> None:

@@ -95,6 +95,9 @@ CASES: list[tuple[str, str, int, str]] = [
     ("multiple_errors", "a.yaml", 7, "unknown field 'purpos'"),
     ("multiple_errors", "b.yaml", 13, "unknown variable 'var.nope'"),
     ("multiple_errors", "b.yaml", 14, "days must be at least 1"),
+    # a document with errors of its own is still resolved (without its failing fields)
+    ("multiple_errors", "b.yaml", 4, "duplicate File name 'handbook' (already defined at a.yaml:1)"),
+    ("multiple_errors", "b.yaml", 15, "refers to File 'handbok', which is not defined"),
     ("config_unknown_key", "ocigen.yaml", 2, "unknown field 'regoin' in ocigen.yaml"),
     ("config_unknown_key", "ocigen.yaml", 2, "did you mean 'region'?"),
     ("config_unknown_environment", "ocigen.yaml", 1, "unknown environment 'staging'"),
@@ -107,7 +110,7 @@ CASES: list[tuple[str, str, int, str]] = [
 ]
 
 ENV_FOR = {"config_unknown_environment": "staging"}
-COUNTS = {"multiple_errors": 3}
+COUNTS = {"multiple_errors": 5}
 
 
 def run_case(root: Path, env: str | None = None) -> ValidationFailed:
@@ -146,7 +149,7 @@ def test_diagnostics_are_sorted_and_located() -> None:
     keys = [(d.file, d.line, d.column) for d in failure.diagnostics]
     assert keys == sorted(keys)
     assert all(d.column > 0 for d in failure.diagnostics)
-    assert str(failure).endswith("3 errors found; nothing was changed.")
+    assert str(failure).endswith("5 errors found; nothing was changed.")
 
 
 def test_symlink_pointing_outside_the_root(tmp_path: Path) -> None:

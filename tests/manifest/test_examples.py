@@ -117,10 +117,15 @@ def test_examples_validate_without_ocigen_yaml(tmp_path: Path) -> None:
 
 def test_summary(desired) -> None:
     assert summarize(desired) == (
-        "Found 3 manifest files: 3 File (7 files after glob expansion), 1 VectorStore, "
-        "1 VectorStoreFileBatch, 1 Container (2 container files), 1 RetrievalCheck (7 queries); "
-        "11 resources in all."
+        "Found 3 manifest files: 7 documents: 3 File (7 files after glob expansion), 1 VectorStore, "
+        "1 VectorStoreFileBatch, 1 Container (2 container files), 1 RetrievalCheck (7 queries)."
     )
+    assert summarize(desired, {"file": 7, "vector_store": 1}).splitlines() == [
+        "Found 3 manifest files: 7 documents declare 8 objects (plan counts objects).",
+        "  documents: 3 File (7 files after glob expansion), 1 VectorStore, 1 VectorStoreFileBatch, "
+        "1 Container (2 container files), 1 RetrievalCheck (7 queries)",
+        "  objects:   7 file, 1 vector_store",
+    ]
 
 
 def test_everything_the_examples_reference_exists(desired) -> None:

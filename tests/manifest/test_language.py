@@ -128,14 +128,14 @@ def test_glob_member_addresses_and_filenames(tmp_path: Path) -> None:
 
 
 def test_paths_are_relative_to_the_manifest_file(tmp_path: Path) -> None:
-    _tree(tmp_path, ["shared/policy.md", "team/a/notes.md"])
+    _tree(tmp_path, ["common/policy.md", "team/a/notes.md"])
     (tmp_path / "team" / "a" / "m.yaml").write_text(
         H + "kind: File\nmetadata: {name: notes}\nspec:\n  path: notes.md\n"
-        "---\n" + H + "kind: File\nmetadata: {name: policy}\nspec:\n  path: ../../shared/policy.md\n"
+        "---\n" + H + "kind: File\nmetadata: {name: policy}\nspec:\n  path: ../../common/policy.md\n"
     )
     desired = load_desired(load_settings(tmp_path, environ={}), tmp_path, environ={})
     assert desired.resources["file.notes"].spec.rel_path == "team/a/notes.md"
-    assert desired.resources["file.policy"].spec.rel_path == "shared/policy.md"
+    assert desired.resources["file.policy"].spec.rel_path == "common/policy.md"
 
 
 def test_batch_folds_attributes_and_chunking(tmp_path: Path) -> None:

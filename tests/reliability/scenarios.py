@@ -44,6 +44,7 @@ class Outcome:
     duplicates: list[str] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # convergence / state-parse problems
+    slow: list[str] = field(default_factory=list)  # converged, but not in one run (what the first run said)
     kills: list[str] = field(default_factory=list)  # "phase@threshold"
 
     @property
@@ -57,6 +58,8 @@ def converge(project: RelProject, command: str = "apply", max_runs: int = MAX_AP
     for n in range(1, max_runs + 1):
         r = project.run(command, "manifests", "--auto-approve")
         last = r.output
+        if n == 1:
+            project.first_output = r.output
         if r.exit_code != 0:
             continue
         plan_args = ["plan", "manifests", "--detailed-exitcode"] + (["--destroy"] if command == "destroy" else [])
@@ -64,6 +67,8 @@ def converge(project: RelProject, command: str = "apply", max_runs: int = MAX_AP
         if p.exit_code == 0:
             return n, last
         last = p.output
+        if n == 1:
+            project.first_output += "\n--- then plan said:\n" + p.output
     return -1, last
 
 
@@ -199,6 +204,9 @@ def crash_scenario(workdir: Path, seed: int, ledger: Ledger, kills: int = 50,
             outcome.runs_to_converge.append(n)
             if n < 0:
                 outcome.failures.append(f"kill {k} ({label}): {finish} did not converge: {out[-1500:]}")
+            elif n > 1:
+                outcome.slow.append(f"kill {k} ({label}): the first {finish} after the kill did not converge: "
+                                    f"{project.first_output[-1500:]}")
             applied = finish == "apply" and n > 0
             check(project, outcome, f"kill {k} ({label})")
             if command == "destroy":

@@ -91,6 +91,7 @@ class RelProject(Project):
         super().__init__(root, server, extra_config)
         self.http.headers["Authorization"] = f"Bearer {SECRET_KEY}"
         self.ledger = ledger or Ledger()
+        self.first_output = ""  # what the first run after a kill printed (for a slow convergence)
 
     def run(self, *args: str) -> Result:
         runner = CliRunner()

@@ -17,7 +17,7 @@ def _assert_clean(outcome, kills: int) -> None:  # type: ignore[no-untyped-def]
     assert len(outcome.kills) == kills
     assert outcome.ok, "\n".join(outcome.failures + outcome.duplicates + outcome.orphans)
     # after a crash, one apply converges (not "within 3"): the next plan is `No changes`
-    assert all(n == 1 for n in outcome.runs_to_converge), outcome.runs_to_converge
+    assert all(n == 1 for n in outcome.runs_to_converge), "\n".join([str(outcome.runs_to_converge), *outcome.slow])
 
 
 def test_kill_9_at_five_points_then_next_apply_converges_cleanly(tmp_path: Path, seed: int, ledger: Ledger) -> None:

@@ -7,7 +7,8 @@ import json
 from ocigen_iac.addresses import Address
 from ocigen_iac.engine.diffing import attr_changes
 from ocigen_iac.engine.plan import Action, Change, Drift, Plan, Reason, ReasonCode
-from ocigen_iac.engine.render import render_json, render_markdown, render_text
+from ocigen_iac.engine.render import render_json, render_text
+from ocigen_iac.gitops.markdown import render_markdown
 
 
 def _plan(*changes: Change) -> Plan:
@@ -59,10 +60,13 @@ def test_json_plan_round_trips_and_carries_what_it_was_made_against() -> None:
     assert data["resource_changes"][0]["reasons"] == [{"code": "create_because_new", "detail": ""}]
 
 
-def test_markdown_folds_long_plans_and_warns_about_deletions() -> None:
+def test_markdown_from_a_plan_folds_long_plans_and_warns_about_deletions() -> None:
+    # `plan --format markdown` renders the Plan's JSON form with the GitOps kit's renderer
     changes = [Change(f"file.f{i}", "file", Action.DELETE, [Reason(ReasonCode.NOT_IN_CONFIG)], id=str(i))
                for i in range(8)]
-    md = render_markdown(_plan(*changes))
-    assert "<details>" in md and "[!WARNING]" in md and "| 0 | 0 | 8 |" in md
-    short = render_markdown(_plan(Change("file.a", "file", Action.CREATE, [Reason(ReasonCode.NEW)])))
-    assert "<details>" not in short and "[!WARNING]" not in short
+    md = render_markdown(_plan(*changes).to_dict())
+    assert "### ocigen-iac plan for `dev`" in md
+    assert "**Plan: 0 to add, 0 to change, 8 to destroy.**" in md
+    assert "<details>" in md and "> [!WARNING]" in md and "`file.f7`" in md
+    short = render_markdown(_plan(Change("file.a", "file", Action.CREATE, [Reason(ReasonCode.NEW)])).to_dict())
+    assert "<details>" not in short and "[!WARNING]" not in short and "+ file.a" in short
