@@ -143,6 +143,11 @@ class AuthConfig(_Model):
 class EndpointsConfig(_Model):
     inference: Url | None = Field(None, description="data plane, e.g. https://inference.generativeai.R.oci.D/openai/v1")
     vector_stores: Url | None = Field(None, description="vector-store management base URL")
+    control_plane: Url | None = Field(
+        None, description="native control plane (Project, VectorStoreConnector), default "
+        "https://generativeai.REGION.oci.REALM")
+    object_storage: Url | None = Field(
+        None, description="Object Storage (ObjectStorageObjects), default the region's endpoint")
 
 
 class StateConfig(_Model):
@@ -460,6 +465,8 @@ def load_settings(
         auth=auth_settings,
         inference_base=endpoints.get("inference", default_inference).rstrip("/"),
         vector_store_base=endpoints.get("vector_stores", default_vs).rstrip("/"),
+        control_plane_base=str(endpoints.get("control_plane", "")).rstrip("/"),
+        object_storage_base=str(endpoints.get("object_storage", "")).rstrip("/"),
         state=StateSettings(**state_kwargs),
         allow_paths_outside_root=config.allow_paths_outside_root,
         local=local,

@@ -52,6 +52,8 @@ class Settings:
     auth: AuthSettings = field(default_factory=AuthSettings)
     inference_base: str = ""  # data plane, e.g. https://inference.generativeai.R.oci.D/openai/v1
     vector_store_base: str = ""  # vector-store management (create/list/get/update/delete)
+    control_plane_base: str = ""  # native control plane (projects, connectors); "" = derived from region
+    object_storage_base: str = ""  # Object Storage (ObjectStorageObjects); "" = the SDK's regional endpoint
     state: StateSettings = field(default_factory=StateSettings)
     allow_paths_outside_root: bool = False
     owner_tag_key: str = "ocigen-iac-owner"  # vector-store metadata key naming project, env and address
@@ -75,3 +77,25 @@ def default_endpoints(region: str, realm_domain: str, auth: AuthSettings) -> tup
     else:
         management = f"{inference_host}/20231130/openai/v1"
     return inference, management
+
+
+def control_plane_endpoint(settings: Settings) -> str:
+    """The native OCI Generative AI control plane (projects, vector store connectors): the
+    `endpoints.control_plane` override, else https://generativeai.{region}.oci.{realm}. Under
+    --local, the embedded emulator serves it on the same host as the data plane."""
+    if settings.local and settings.inference_base:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(settings.inference_base)
+        return f"{parts.scheme}://{parts.netloc}"
+    if settings.control_plane_base:
+        return settings.control_plane_base
+    return f"https://generativeai.{settings.region}.oci.{settings.realm_domain}"
+
+
+def object_storage_endpoint(settings: Settings) -> str | None:
+    """Object Storage for ObjectStorageObjects: the `endpoints.object_storage` override, the
+    emulator under --local, else None (the SDK derives the regional endpoint)."""
+    if settings.local and settings.inference_base:
+        return control_plane_endpoint(settings)
+    return settings.object_storage_base or None

@@ -5,7 +5,8 @@ POST /_admin/expire {container_id | vector_store_id | file_id}, POST /_admin/see
 {count, prefix, purpose, size} -> {"ids": [...]} (seeded files are processed at once),
 GET /_admin/health.
 
-/_admin/objects shows every object as the API renders it (in insertion order), plus
+/_admin/objects shows every object as the API renders it (in insertion order), `projects` (the
+OpenAI-Project header each file, store and container was created with), plus
 `store_server_keys`: per store id, the metadata keys the server added at create (`keys`), whether
 the store's metadata still holds them unchanged (`present`) and how many updates dropped them
 (`dropped`), so a test can prove a client preserved them.
@@ -66,6 +67,9 @@ def all_objects(emu: Any) -> dict[str, list[dict[str, Any]]]:
         "file_batches": [model.batch_obj(emu, r) for r in db.all("SELECT * FROM batches ORDER BY seq")],
         "containers": [model.container_obj(r) for r in db.all("SELECT * FROM containers ORDER BY seq")],
         "container_files": [model.cfile_obj(r) for r in db.all("SELECT * FROM container_files ORDER BY seq")],
+        # the OpenAI-Project header each file, store and container was created with
+        "projects": {r["id"]: r["project"] for t in ("files", "vector_stores", "containers")
+                     for r in db.all(f"SELECT id, project FROM {t} ORDER BY seq")},
         "objects": [
             {
                 "namespace": r["ns"],

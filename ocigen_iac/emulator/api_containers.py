@@ -52,9 +52,9 @@ async def create_container(ctx: Ctx) -> JSONResponse:
     copies = []
     with emu.db.tx() as c:
         c.execute(
-            "INSERT INTO containers(id, name, created_at, last_active_at, expires_minutes, memory_limit)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [cid, name, now, now, minutes, mem],
+            "INSERT INTO containers(id, name, created_at, last_active_at, expires_minutes, memory_limit, project)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [cid, name, now, now, minutes, mem, ctx.request.headers.get("openai-project")],
         )
         for fid in dict.fromkeys(file_ids):
             f = model.get_file(emu, fid)

@@ -69,9 +69,10 @@ async def create_file(ctx: Ctx) -> JSONResponse:
         os.replace(up.path, emu.blob("files", fid))
         up.path = None
         emu.db.run(
-            "INSERT INTO files(id, filename, purpose, bytes, created_at, expires_at, processed_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [fid, up.filename, purpose, up.size, now, expires_at, time.time() + emu.config.file_process_delay_s],
+            "INSERT INTO files(id, filename, purpose, bytes, created_at, expires_at, processed_at, project)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [fid, up.filename, purpose, up.size, now, expires_at, time.time() + emu.config.file_process_delay_s,
+             ctx.request.headers.get("openai-project")],
         )
     finally:
         up.discard()

@@ -68,7 +68,7 @@ async def create_store(ctx: Ctx) -> JSONResponse:
     with emu.db.tx() as c:
         c.execute(
             "INSERT INTO vector_stores(id, name, description, created_at, last_active_at, expires_after,"
-            " expires_at, metadata, ready_at, server_metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " expires_at, metadata, ready_at, server_metadata, project) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 vs_id,
                 name,
@@ -80,6 +80,7 @@ async def create_store(ctx: Ctx) -> JSONResponse:
                 json.dumps(metadata),
                 ready_at,
                 json.dumps(server),
+                ctx.request.headers.get("openai-project"),
             ],
         )
         model.attach(emu, c, vs_id, [(fid, None, chunking) for fid in file_ids], not_before=ready_at)

@@ -164,8 +164,9 @@ def _apply(
             except OSError as exc:
                 error, fid = {"code": "server_error", "message": f"Could not read object '{name}': {exc}."}, None
         if fid is not None:
-            c.execute("INSERT INTO files(id, filename, purpose, bytes, created_at, expires_at)"
-                      " VALUES (?, ?, 'assistants', ?, ?, NULL)", [fid, name, obj["size"], emu.now()])
+            c.execute("INSERT INTO files(id, filename, purpose, bytes, created_at, expires_at, project)"
+                      " VALUES (?, ?, 'assistants', ?, ?, NULL, (SELECT project FROM vector_stores WHERE id = ?))",
+                      [fid, name, obj["size"], emu.now(), conn["vector_store_id"]])
             entries.append((fid, None, model.AUTO_CHUNKING))
         c.execute(
             "INSERT INTO cp_sync_items(sync_id, connector_id, ns, bucket, object_name, file_path, ext, action,"

@@ -26,7 +26,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS files(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, filename TEXT NOT NULL,
   purpose TEXT NOT NULL, bytes INTEGER NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER,
-  processed_at REAL NOT NULL DEFAULT 0);
+  processed_at REAL NOT NULL DEFAULT 0, project TEXT);
 CREATE INDEX IF NOT EXISTS files_order ON files(created_at, seq);
 CREATE INDEX IF NOT EXISTS files_purpose_order ON files(purpose, created_at, seq);
 CREATE INDEX IF NOT EXISTS files_expiry ON files(expires_at) WHERE expires_at IS NOT NULL;
@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS vector_stores(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, name TEXT, description TEXT,
   created_at INTEGER NOT NULL, last_active_at INTEGER, expires_after TEXT, expires_at INTEGER,
   metadata TEXT, expired INTEGER NOT NULL DEFAULT 0, ready_at REAL NOT NULL DEFAULT 0,
-  server_metadata TEXT, server_keys_dropped INTEGER NOT NULL DEFAULT 0);
+  server_metadata TEXT, server_keys_dropped INTEGER NOT NULL DEFAULT 0, project TEXT);
 CREATE INDEX IF NOT EXISTS vs_order ON vector_stores(created_at, seq);
 
 CREATE TABLE IF NOT EXISTS vs_files(
@@ -84,7 +84,7 @@ CREATE INDEX IF NOT EXISTS postings_chunk ON postings(chunk_id);
 CREATE TABLE IF NOT EXISTS containers(
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, name TEXT NOT NULL,
   created_at INTEGER NOT NULL, last_active_at INTEGER NOT NULL, expires_minutes INTEGER NOT NULL,
-  memory_limit TEXT NOT NULL, expired INTEGER NOT NULL DEFAULT 0);
+  memory_limit TEXT NOT NULL, expired INTEGER NOT NULL DEFAULT 0, project TEXT);
 CREATE INDEX IF NOT EXISTS containers_order ON containers(created_at, seq);
 CREATE INDEX IF NOT EXISTS containers_name_order ON containers(name, created_at, seq);
 CREATE TABLE IF NOT EXISTS container_files(
@@ -105,12 +105,14 @@ CREATE TABLE IF NOT EXISTS os_objects(
 # Columns added after the first release: a database written by an older emulator gets them (with
 # their defaults) at open, and loses the seq-only indexes the (created_at, seq) ones replaced.
 MIGRATIONS = {
-    "files": {"processed_at": "REAL NOT NULL DEFAULT 0"},
+    "files": {"processed_at": "REAL NOT NULL DEFAULT 0", "project": "TEXT"},
     "vector_stores": {
         "ready_at": "REAL NOT NULL DEFAULT 0",
         "server_metadata": "TEXT",
         "server_keys_dropped": "INTEGER NOT NULL DEFAULT 0",
+        "project": "TEXT",
     },
+    "containers": {"project": "TEXT"},
     "vs_files": {"pending_error": "TEXT", "lose_injected": "INTEGER NOT NULL DEFAULT 0"},
     "batch_files": {"lost": "INTEGER NOT NULL DEFAULT 0"},
 }

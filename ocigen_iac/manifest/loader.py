@@ -115,7 +115,7 @@ def load_desired(settings: Settings, manifests_dir: Path, *, environ: Mapping[st
                 "add documents with apiVersion: ocigen-iac/v1",
             )
         )
-    desired, errs = resolve(parsed, broken, conf, settings.owner_tag_key)
+    desired, errs = resolve(parsed, broken, conf, settings.owner_tag_key, settings)
     problems.extend(errs)
     if problems:
         unique = list(dict.fromkeys(problems))

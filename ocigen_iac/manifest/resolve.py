@@ -20,6 +20,7 @@ from ocigen_iac.manifest.interpolate import did_you_mean
 from ocigen_iac.manifest.models import spec_fields
 from ocigen_iac.manifest.parse import NameOnly, ParsedDoc
 from ocigen_iac.manifest.paths import Confinement
+from ocigen_iac.settings import Settings
 
 
 def dump(model: Any) -> dict[str, Any] | None:
@@ -27,7 +28,8 @@ def dump(model: Any) -> dict[str, Any] | None:
 
 
 class Resolver:
-    def __init__(self, docs: list[ParsedDoc], broken: list[NameOnly], conf: Confinement, owner_tag_key: str):
+    def __init__(self, docs: list[ParsedDoc], broken: list[NameOnly], conf: Confinement, owner_tag_key: str,
+                 settings: Settings | None = None):
         from ocigen_iac.resources import registry
 
         self.registry = registry
@@ -35,6 +37,7 @@ class Resolver:
         self.broken = broken
         self.conf = conf
         self.owner_tag_key = owner_tag_key
+        self.settings = settings  # for kinds whose documents depend on ocigen.yaml (compartment, auth)
         self.problems: list[Diagnostic] = []
         self.by_kind: dict[str, dict[str, ParsedDoc]] = {k: {} for k in registry.document_kind_names()}
         self.broken_names: set[tuple[str, str]] = {(b.kind, b.name) for b in broken}
@@ -189,8 +192,9 @@ class Resolver:
 
 
 def resolve(
-    docs: list[ParsedDoc], broken: list[NameOnly], conf: Confinement, owner_tag_key: str
+    docs: list[ParsedDoc], broken: list[NameOnly], conf: Confinement, owner_tag_key: str,
+    settings: Settings | None = None,
 ) -> tuple[DesiredSet, list[Diagnostic]]:
-    r = Resolver(docs, broken, conf, owner_tag_key)
+    r = Resolver(docs, broken, conf, owner_tag_key, settings)
     desired = r.run()
     return desired, r.problems

@@ -10,8 +10,11 @@ from __future__ import annotations
 from ocigen_iac.resources import (  # noqa: F401
            containers,
            files,
+           object_storage_objects,
+           projects,
            registry,
            retrieval_checks,
+           vector_store_connectors,
            vector_store_files,
            vector_stores,
 )

@@ -145,6 +145,9 @@ def test_schema_is_valid_json_schema() -> None:
         "VectorStoreDocument",
         "VectorStoreFileBatchDocument",
         "ContainerDocument",
+        "ProjectDocument",
+        "ObjectStorageObjectsDocument",
+        "VectorStoreConnectorDocument",
         "RetrievalCheckDocument",
     }
 
