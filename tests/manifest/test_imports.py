@@ -1,4 +1,7 @@
-"""`validate` must start fast: the manifest and config layers never import the network stack."""
+"""`validate` must start fast: the manifest and config layers never import the network stack.
+
+How fast it starts is a benchmark figure (`python -m benchmarks.run --only startup`), not a test.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +9,16 @@ import subprocess
 import sys
 
 CODE = """
-import sys, time
-t = time.perf_counter()
+import sys
 import ocigen_iac.config, ocigen_iac.manifest
 from pathlib import Path
 ocigen_iac.manifest.json_schema()
-elapsed = time.perf_counter() - t
 heavy = sorted(m for m in ("oci", "httpx", "deepdiff", "starlette", "uvicorn") if m in sys.modules)
-print(elapsed, ",".join(heavy))
+print(",".join(heavy) or "-")
 """
 
 
-def test_no_heavy_imports_and_fast_start() -> None:
+def test_the_manifest_layer_imports_no_network_stack() -> None:
     out = subprocess.run([sys.executable, "-c", CODE], capture_output=True, text=True, check=True).stdout
-    elapsed, heavy = out.split()[0], (out.split()[1:] or [""])[0]
-    assert heavy == "", f"imported {heavy}"
-    assert float(elapsed) < 1.5  # target < 0.5 s; generous for slow CI machines
+    assert out.strip() == "-", f"imported {out.strip()}"
+
