@@ -39,8 +39,9 @@ from ocigen_iac.manifest.desired import DesiredResource
 from ocigen_iac.manifest.models import NonEmptyStr, _Model
 from ocigen_iac.resources import _oci
 from ocigen_iac.resources.base import DocumentKind, Instance, ResourceType
+from ocigen_iac.resources.ownership import DEFAULT_OWNER_KEY, TaggedAdoption
 from ocigen_iac.resources.registry import register
-from ocigen_iac.state.model import Intent, ResourceState
+from ocigen_iac.state.model import ResourceState
 
 if TYPE_CHECKING:
     from ocigen_iac.engine.context import ExpandContext, RunContext
@@ -160,7 +161,7 @@ def _slim(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class ProjectType(ResourceType):
+class ProjectType(TaggedAdoption, ResourceType):
     type: ClassVar[str] = "genai_project"
     collection: ClassVar[str] = "/20231130/generativeAiProjects"
     provides_scope: ClassVar[frozenset[str]] = frozenset({"project"})
@@ -232,7 +233,7 @@ class ProjectType(ResourceType):
 
     def project_live(self, live: dict[str, Any], rs: ResourceState, inst: Instance | None) -> dict[str, Any]:
         own = (inst.attrs if inst else rs.attrs).get("ownership") or {}
-        key = own.get("key") or "ocigen-iac-owner"
+        key = own.get("key") or DEFAULT_OWNER_KEY
         tags = live.get("freeform_tags") or {}
         managed = self._managed_tags(rs, inst)
         out = {
@@ -262,27 +263,7 @@ class ProjectType(ResourceType):
 
     # --- adoption -----------------------------------------------------------------------------
     def fingerprint(self, ctx: RunContext, change: Change) -> dict[str, Any]:
-        a = change.after or {}
-        own = a.get("ownership") or {}
-        return {"owner": own.get("value"), "owner_key": own.get("key"), "compartment_id": a.get("compartment_id"),
-                "retry_token": ctx.extras.get(("retry_token", str(change.address))), "attrs": dict(a)}
-
-    def _owned(self, pool: dict[str, dict[str, Any]], key: str, value: str, tracked: set[str]) -> list[dict[str, Any]]:
-        return sorted((p for p in pool.values() if p["id"] not in tracked and not self.gone_reason(p)
-                       and (p.get("freeform_tags") or {}).get(key) == value),
-                      key=lambda p: p.get("created_at") or 0)
-
-    def leaked_candidates(self, intent: Intent, pool: dict[str, dict[str, Any]],
-                          tracked_ids: set[str]) -> list[dict[str, Any]]:
-        fp = intent.fingerprint
-        return self._owned(pool, fp.get("owner_key") or "ocigen-iac-owner", fp.get("owner") or "", tracked_ids)
-
-    def find_existing(self, ctx: RunContext, inst: Instance, ids: dict[str, str]) -> dict[str, Any] | None:
-        own = inst.attrs["ownership"]
-        tracked = {r.id for r in ctx.state.state.resources.values() if r.kind == self.type}
-        tracked |= set(ctx.state.state.released) | {d.resource.id for d in ctx.state.state.deposed}
-        found = self._owned(ctx.live.objects(self.type), own["key"], own["value"], tracked)
-        return found[0] if found else None
+        return {**self.tag_fingerprint(ctx, change), "compartment_id": (change.after or {}).get("compartment_id")}
 
     def adopted_state(self, ctx: RunContext, attrs: dict[str, Any], live: dict[str, Any],
                       parent_id: str | None, dep_ids: dict[str, str]) -> ResourceState:

@@ -58,9 +58,10 @@ from ocigen_iac.manifest.models import NonEmptyStr, _Model
 from ocigen_iac.resources import _oci
 from ocigen_iac.resources.base import CreateOutcome, DocumentKind, Instance, ResourceType
 from ocigen_iac.resources.object_storage_objects import BucketName, ObjectType, namespace, split_id
+from ocigen_iac.resources.ownership import DEFAULT_OWNER_KEY, TaggedAdoption
 from ocigen_iac.resources.projects import TagMap
 from ocigen_iac.resources.registry import register
-from ocigen_iac.state.model import Intent, ResourceState
+from ocigen_iac.state.model import ResourceState
 
 if TYPE_CHECKING:
     from ocigen_iac.engine.context import ExpandContext, RunContext
@@ -299,7 +300,7 @@ def _live_schedule(live: dict[str, Any], declared: dict[str, Any] | None) -> dic
     return out
 
 
-class ConnectorType(ResourceType):
+class ConnectorType(TaggedAdoption, ResourceType):
     type: ClassVar[str] = "vector_store_connector"
     collection: ClassVar[str] = "/20231130/vectorStoreConnectors"
     update_fields: ClassVar[frozenset[str]] = CONNECTOR_FIELDS | {"synced_content"}
@@ -404,7 +405,7 @@ class ConnectorType(ResourceType):
     def project_live(self, live: dict[str, Any], rs: ResourceState, inst: Instance | None) -> dict[str, Any]:
         a = (inst or rs).attrs
         own = a.get("ownership") or {}
-        key = own.get("key") or "ocigen-iac-owner"
+        key = own.get("key") or DEFAULT_OWNER_KEY
         tags = live.get("freeform_tags") or {}
         managed = set(rs.attrs.get("freeform_tags") or {}) | set(a.get("freeform_tags") or {})
         return {
@@ -484,27 +485,7 @@ class ConnectorType(ResourceType):
 
     # --- adoption -----------------------------------------------------------------------------
     def fingerprint(self, ctx: RunContext, change: Change) -> dict[str, Any]:
-        a = change.after or {}
-        own = a.get("ownership") or {}
-        return {"owner": own.get("value"), "owner_key": own.get("key"),
-                "retry_token": ctx.extras.get(("retry_token", str(change.address))), "attrs": dict(a)}
-
-    def _owned(self, pool: dict[str, dict[str, Any]], key: str, value: str, tracked: set[str]) -> list[dict[str, Any]]:
-        return sorted((c for c in pool.values() if c["id"] not in tracked and not self.gone_reason(c)
-                       and (c.get("freeform_tags") or {}).get(key) == value),
-                      key=lambda c: c.get("created_at") or 0)
-
-    def leaked_candidates(self, intent: Intent, pool: dict[str, dict[str, Any]],
-                          tracked_ids: set[str]) -> list[dict[str, Any]]:
-        fp = intent.fingerprint
-        return self._owned(pool, fp.get("owner_key") or "ocigen-iac-owner", fp.get("owner") or "", tracked_ids)
-
-    def find_existing(self, ctx: RunContext, inst: Instance, ids: dict[str, str]) -> dict[str, Any] | None:
-        own = inst.attrs["ownership"]
-        tracked = {r.id for r in ctx.state.state.resources.values() if r.kind == self.type}
-        tracked |= set(ctx.state.state.released) | {d.resource.id for d in ctx.state.state.deposed}
-        found = self._owned(ctx.live.objects(self.type), own["key"], own["value"], tracked)
-        return found[0] if found else None
+        return self.tag_fingerprint(ctx, change)
 
     def adopted_state(self, ctx: RunContext, attrs: dict[str, Any], live: dict[str, Any],
                       parent_id: str | None, dep_ids: dict[str, str]) -> ResourceState:

@@ -24,6 +24,7 @@ from ocigen_iac.addresses import Address
 from ocigen_iac.manifest.desired import DesiredResource
 from ocigen_iac.manifest.models import MAX_MAP_KEYS, ChunkingStrategy, Metadata, VectorStoreExpiresAfter, _Model
 from ocigen_iac.resources.base import DocumentKind, Instance, ResourceType, strip_none
+from ocigen_iac.resources.ownership import DEFAULT_OWNER_KEY, TaggedAdoption
 from ocigen_iac.resources.registry import register
 from ocigen_iac.resources.vector_store_files import (
     Attachment,
@@ -32,7 +33,7 @@ from ocigen_iac.resources.vector_store_files import (
     collect_attachments,
     remember_attachments,
 )
-from ocigen_iac.state.model import Intent, ResourceState
+from ocigen_iac.state.model import ResourceState
 
 if TYPE_CHECKING:
     from ocigen_iac.engine.context import ExpandContext, RunContext
@@ -121,7 +122,7 @@ class VectorStoreDocument(DocumentKind):
 
 
 # ------------------------------------------------------------------------------------ live
-class VectorStoreType(ResourceType):
+class VectorStoreType(TaggedAdoption, ResourceType):
     type: ClassVar[str] = "vector_store"
     collection: ClassVar[str] = "/vector_stores"
     needs_scope: ClassVar[frozenset[str]] = frozenset({"project"})  # every call carries OpenAI-Project
@@ -165,7 +166,7 @@ class VectorStoreType(ResourceType):
 
     def project_live(self, live: dict[str, Any], rs: ResourceState, inst: Instance | None) -> dict[str, Any]:
         ownership = (inst.attrs if inst else rs.attrs).get("ownership") or {}
-        key = ownership.get("key") or rs.live.get("owner_key") or "ocigen-iac-owner"
+        key = ownership.get("key") or rs.live.get("owner_key") or DEFAULT_OWNER_KEY
         metadata = live.get("metadata") or {}
         managed = self._managed_keys(rs, inst)
         expires = live.get("expires_after")
@@ -194,22 +195,8 @@ class VectorStoreType(ResourceType):
         return {"owner": (a.get("ownership") or {}).get("value"), "owner_key": (a.get("ownership") or {}).get("key"),
                 "attrs": dict(a)}
 
-    def _owned(self, pool: dict[str, dict[str, Any]], key: str, value: str, tracked_ids: set[str]
-               ) -> list[dict[str, Any]]:
-        return sorted((s for s in pool.values() if s["id"] not in tracked_ids and s.get("status") != "expired"
-                       and (s.get("metadata") or {}).get(key) == value), key=lambda s: s.get("created_at") or 0)
-
-    def leaked_candidates(self, intent: Intent, pool: dict[str, dict[str, Any]],
-                          tracked_ids: set[str]) -> list[dict[str, Any]]:
-        fp = intent.fingerprint
-        return self._owned(pool, fp.get("owner_key") or "ocigen-iac-owner", fp.get("owner") or "", tracked_ids)
-
-    def find_existing(self, ctx: RunContext, inst: Instance, ids: dict[str, str]) -> dict[str, Any] | None:
-        own = inst.attrs["ownership"]
-        tracked = {r.id for r in ctx.state.state.resources.values() if r.kind == self.type}
-        tracked |= set(ctx.state.state.released) | {d.resource.id for d in ctx.state.state.deposed}
-        found = self._owned(ctx.live.objects(self.type), own["key"], own["value"], tracked)
-        return found[0] if found else None
+    def owner_tags(self, live: dict[str, Any]) -> dict[str, Any]:
+        return live.get("metadata") or {}
 
     # --- apply -------------------------------------------------------------------------------
     def _metadata(self, ctx: RunContext, change: Change, live: dict[str, Any] | None) -> dict[str, Any]:
