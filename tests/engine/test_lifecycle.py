@@ -168,6 +168,34 @@ def test_saved_plan_applies_when_nothing_changed_in_between(applied: Project) ->
     assert "Apply complete! Resources: 0 added, 1 changed, 0 destroyed." in r.stdout
 
 
+def test_saved_plan_refused_when_the_manifests_changed_and_nothing_is_applied(applied: Project) -> None:
+    project = applied
+    m = project.root / "manifests" / "knowledge-base.yaml"
+    m.write_text(m.read_text().replace("team: support", "team: platform"))
+    assert project.run("plan", "manifests", "-out", "kb.plan").exit_code == 0
+    # after the review, someone edits the manifests again: the saved plan no longer describes them
+    m.write_text(m.read_text().replace("team: platform", "team: research"))
+    (project.root / "manifests" / "extra.yaml").write_text(
+        "apiVersion: ocigen-iac/v1\nkind: File\nmetadata: {name: extra}\nspec: {path: docs/handbook.md}\n")
+    def what_was_applied() -> dict[str, list[tuple[str, str]]]:  # ids and metadata, not activity times
+        return {kind: sorted((o["id"], repr(o.get("metadata"))) for o in objs if isinstance(o, dict))
+                for kind, objs in project.objects().items() if isinstance(objs, list)}
+
+    before_state, before_objects = project.state(), what_was_applied()
+    r = project.run("apply", "kb.plan")
+    assert r.exit_code == 1, r.output
+    assert "Saved plan is stale: manifest manifests/" in r.stderr and "Run plan again" in r.stderr
+    assert project.state()["serial"] == before_state["serial"]
+    assert what_was_applied() == before_objects  # neither the saved changes nor the new ones ran
+    fresh = project.run("plan", "manifests", "-out", "kb.plan")
+    assert fresh.exit_code == 0 and "file.extra will be created" in fresh.stdout
+    assert "team" in fresh.stdout and "research" in fresh.stdout
+    applied_now = project.run("apply", "kb.plan")
+    assert applied_now.exit_code == 0, applied_now.output
+    assert "Apply complete! Resources: 1 added, 1 changed, 0 destroyed." in applied_now.stdout
+    assert project.run("plan", "manifests", "--detailed-exitcode").exit_code == 0
+
+
 def test_saved_plan_refused_when_a_local_file_changed(applied: Project) -> None:
     project = applied
     doc = project.root / "manifests" / "docs" / "handbook.md"
