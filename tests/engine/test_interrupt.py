@@ -19,7 +19,7 @@ def _creates(project: Project) -> int:
 
 
 def test_ctrl_c_saves_state_exits_130_and_the_next_apply_converges(project: Project) -> None:
-    project.server.set_faults(Faults(latency_ms=120))
+    project.server.set_faults(Faults(latency_ms=400))  # slow enough that a loaded machine still interrupts part-way
     proc = project.spawn("apply", "manifests", "--auto-approve", "--parallelism", "2")
     try:
         for _ in range(300):  # wait until uploads are under way
