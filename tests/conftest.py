@@ -15,6 +15,22 @@ import pytest
 from ocigen_iac.emulator import EmulatorConfig, EmulatorServer
 
 
+@pytest.fixture(scope="session")
+def rsa_key() -> Any:
+    """One RSA key for the session's IAM-signed tests (generating one takes a moment)."""
+    from tests.api.iam_keys import new_key
+
+    return new_key()
+
+
+@pytest.fixture
+def iam(tmp_path: Path, rsa_key: Any) -> Any:
+    """An ~/.oci/config-style profile and key files for `rsa_key` (tests.api.iam_keys.IamFiles)."""
+    from tests.api.iam_keys import write_iam_files
+
+    return write_iam_files(tmp_path / "oci", rsa_key)
+
+
 @pytest.fixture
 def make_emulator(tmp_path: Path) -> Iterator[Callable[..., EmulatorServer]]:
     servers: list[EmulatorServer] = []

@@ -10,7 +10,8 @@ Commands parse flags, call the engine, render, and map outcomes to exit codes. H
     emulator.py  emulator                  checks.py   check
     status.py    status
     emulator.py  emulator                  scaffold.py the project `init` writes in an empty folder
-    _app.py      the app, usage errors     _common.py  shared flags, errors (text or JSON), loading
+    _app.py      the app, usage errors     _common.py  errors (text or JSON), loading, rendering
+    _options.py  the flags commands share
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What every command shares: flag definitions, error handling, loading settings and manifests,
+"""What every command shares (flags: _options): error handling, loading settings and manifests,
 rendering, and the approval prompt. Commands hold no engine logic."""
 
 from __future__ import annotations
@@ -8,10 +8,11 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
+from ocigen_iac.cli._options import DEFAULT_PARALLELISM
 from ocigen_iac.errors import OcigenError
 
 if TYPE_CHECKING:
@@ -19,37 +20,6 @@ if TYPE_CHECKING:
     from ocigen_iac.engine.runner import RunOptions
     from ocigen_iac.manifest.desired import DesiredSet
     from ocigen_iac.settings import Settings
-
-# --- shared options ---------------------------------------------------------------------------
-ManifestsArg = Annotated[Path, typer.Argument(help="Directory of manifests (*.yaml, recursively).")]
-EnvOpt = Annotated[str | None, typer.Option(
-    "--env", "-e", metavar="NAME", help="Environment from ocigen.yaml (own vars and state).", envvar="OCIGEN_ENV")]
-LocalOpt = Annotated[bool, typer.Option(
-    "--local", help="Target the embedded emulator (.ocigen/local/); no credentials.")]
-RootOpt = Annotated[Path | None, typer.Option(
-    "--root", "-C", help="Project root (where ocigen.yaml lives). Default: the nearest folder holding ocigen.yaml "
-    "above the manifests (or the working directory), else the working directory.")]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Log every HTTP request (secrets redacted) to stderr.")]
-ParallelismOpt = Annotated[int, typer.Option(
-    "--parallelism", metavar="N", min=1, max=64, help="Concurrent operations.")]
-RpsOpt = Annotated[float | None, typer.Option("--rps", metavar="N", help="Cap on requests per second.")]
-LockTimeoutOpt = Annotated[str, typer.Option(
-    "--lock-timeout", metavar="DURATION", help="Wait this long for the state lock (e.g. 30s, 5m, 1h30m).")]
-TargetOpt = Annotated[list[str] | None, typer.Option(
-    "--target", metavar="ADDR", help="Limit to this address and what it needs (repeatable).")]
-ExcludeOpt = Annotated[list[str] | None, typer.Option(
-    "--exclude", metavar="ADDR", help="Leave out this address and what depends on it (repeatable).")]
-ReplaceOpt = Annotated[list[str] | None, typer.Option(
-    "--replace", metavar="ADDR", help="Force replacement of this address (repeatable).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-VarOpt = Annotated[list[str] | None, typer.Option(
-    "--var", "-var", metavar="NAME=VALUE", help="Set ${var.NAME}, over ocigen.yaml's vars (repeatable).")]
-VarFileOpt = Annotated[list[Path] | None, typer.Option(
-    "--var-file", "-var-file", metavar="FILE", help="Variables from a YAML or JSON mapping (repeatable; --var wins).")]
-NoColorOpt = Annotated[bool, typer.Option("-no-color", "--no-color", help="No colours in the output.")]
-
-DEFAULT_PARALLELISM = 16  # requests in flight at most; 429s lower it for a while (AIMD)
-
 
 class CommandLineError(OcigenError):
     """A flag or argument the command cannot use (reported like any other error, JSON included)."""

@@ -10,24 +10,9 @@ from typing import Annotated, Any
 
 import typer
 
+from ocigen_iac.cli import _options as opt
 from ocigen_iac.cli._app import app
 from ocigen_iac.cli._common import (
-    DEFAULT_PARALLELISM,
-    DebugOpt,
-    EnvOpt,
-    ExcludeOpt,
-    JsonOpt,
-    LocalOpt,
-    LockTimeoutOpt,
-    ManifestsArg,
-    NoColorOpt,
-    ParallelismOpt,
-    ReplaceOpt,
-    RootOpt,
-    RpsOpt,
-    TargetOpt,
-    VarFileOpt,
-    VarOpt,
     fail,
     guarded,
     load,
@@ -153,23 +138,23 @@ def run(manifests_or_plan: Path, env: str | None, local: bool, root: Path | None
 def apply(
     manifests_or_plan: Annotated[Path, typer.Argument(help="Manifests directory, or a plan saved with plan -out.")]
     = Path("manifests"),
-    env: EnvOpt = None,
-    local: LocalOpt = False,
-    root: RootOpt = None,
+    env: opt.Env = None,
+    local: opt.Local = False,
+    root: opt.Root = None,
     auto_approve: AutoApproveOpt = False,
     destroy: Annotated[bool, typer.Option("--destroy", help="Destroy everything in state.")] = False,
     refresh_only: Annotated[bool, typer.Option("--refresh-only", help="Only record drift in state.")] = False,
-    target: TargetOpt = None,
-    exclude: ExcludeOpt = None,
-    replace: ReplaceOpt = None,
-    var: VarOpt = None,
-    var_file: VarFileOpt = None,
-    parallelism: ParallelismOpt = DEFAULT_PARALLELISM,
-    rps: RpsOpt = None,
-    lock_timeout: LockTimeoutOpt = "0s",
-    json_out: JsonOpt = False,
-    no_color: NoColorOpt = False,
-    debug: DebugOpt = False,
+    target: opt.Target = None,
+    exclude: opt.Exclude = None,
+    replace: opt.Replace = None,
+    var: opt.Var = None,
+    var_file: opt.VarFile = None,
+    parallelism: opt.Parallelism = opt.DEFAULT_PARALLELISM,
+    rps: opt.Rps = None,
+    lock_timeout: opt.LockTimeout = "0s",
+    json_out: opt.Json = False,
+    no_color: opt.NoColor = False,
+    debug: opt.Debug = False,
     skip_checks: Annotated[bool, typer.Option(
         "--skip-checks", help="Do not run the declared checks (retrieval checks) of what apply changed.")] = False,
 ) -> None:
@@ -183,19 +168,19 @@ def apply(
 @app.command(short_help="Destroy what this environment's state tracks.")
 @guarded
 def destroy(
-    manifests: ManifestsArg = Path("manifests"),
-    env: EnvOpt = None,
-    local: LocalOpt = False,
-    root: RootOpt = None,
+    manifests: opt.Manifests = Path("manifests"),
+    env: opt.Env = None,
+    local: opt.Local = False,
+    root: opt.Root = None,
     auto_approve: AutoApproveOpt = False,
-    target: TargetOpt = None,
-    exclude: ExcludeOpt = None,
-    var: VarOpt = None,
-    var_file: VarFileOpt = None,
-    parallelism: ParallelismOpt = DEFAULT_PARALLELISM,
-    lock_timeout: LockTimeoutOpt = "0s",
-    no_color: NoColorOpt = False,
-    debug: DebugOpt = False,
+    target: opt.Target = None,
+    exclude: opt.Exclude = None,
+    var: opt.Var = None,
+    var_file: opt.VarFile = None,
+    parallelism: opt.Parallelism = opt.DEFAULT_PARALLELISM,
+    lock_timeout: opt.LockTimeout = "0s",
+    no_color: opt.NoColor = False,
+    debug: opt.Debug = False,
 ) -> None:
     """Destroy everything this environment's state tracks (with --target: that, and what depends on it)."""
     opts = options(parallelism, None, lock_timeout, debug, target, None, exclude)

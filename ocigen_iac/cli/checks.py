@@ -11,37 +11,24 @@ from typing import Annotated
 
 import typer
 
+from ocigen_iac.cli import _options as opt
 from ocigen_iac.cli._app import app
-from ocigen_iac.cli._common import (
-    DEFAULT_PARALLELISM,
-    DebugOpt,
-    EnvOpt,
-    JsonOpt,
-    LocalOpt,
-    LockTimeoutOpt,
-    ManifestsArg,
-    ParallelismOpt,
-    RootOpt,
-    echo_json,
-    guarded,
-    load,
-    options,
-)
+from ocigen_iac.cli._common import echo_json, guarded, load, options
 
 
 @app.command(short_help="Run the declared checks (retrieval checks) against the live service.")
 @guarded
 def check(
-    manifests: ManifestsArg = Path("manifests"),
-    env: EnvOpt = None,
-    local: LocalOpt = False,
-    root: RootOpt = None,
-    json_out: JsonOpt = False,
+    manifests: opt.Manifests = Path("manifests"),
+    env: opt.Env = None,
+    local: opt.Local = False,
+    root: opt.Root = None,
+    json_out: opt.Json = False,
     junit: Annotated[Path | None, typer.Option("--junit", metavar="FILE",
                                                help="Also write the results as JUnit XML to FILE.")] = None,
-    parallelism: ParallelismOpt = DEFAULT_PARALLELISM,
-    lock_timeout: LockTimeoutOpt = "0s",
-    debug: DebugOpt = False,
+    parallelism: opt.Parallelism = opt.DEFAULT_PARALLELISM,
+    lock_timeout: opt.LockTimeout = "0s",
+    debug: opt.Debug = False,
 ) -> None:
     """Run every declared check: each retrieval check's queries go through vector store search and
     are scored (rank of each expected document, recall@k, MRR). Exit 1 if any check fails."""

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
+from ocigen_iac.cli import _options as opt
 from ocigen_iac.cli._app import app
-from ocigen_iac.cli._common import DebugOpt, EnvOpt, JsonOpt, LocalOpt, RootOpt, echo_json, guarded, load
+from ocigen_iac.cli._common import echo_json, guarded, load
 
 
 @app.command(short_help="Check credentials, endpoints, headers and APIs of the target (read-only).")
@@ -16,11 +17,11 @@ from ocigen_iac.cli._common import DebugOpt, EnvOpt, JsonOpt, LocalOpt, RootOpt,
 def doctor(
     manifests: Annotated[Path | None, typer.Argument(
         help="Manifests directory (optional): a missing API they need is a failure, else a warning.")] = None,
-    env: EnvOpt = None,
-    local: LocalOpt = False,
-    root: RootOpt = None,
-    json_out: JsonOpt = False,
-    debug: DebugOpt = False,
+    env: opt.Env = None,
+    local: opt.Local = False,
+    root: opt.Root = None,
+    json_out: opt.Json = False,
+    debug: opt.Debug = False,
 ) -> None:
     """Check authentication on both hosts, the project and compartment headers, which APIs answer,
     TLS and clock skew. Never writes anything. Exit 1 if a check fails."""

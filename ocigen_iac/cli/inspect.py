@@ -8,15 +8,9 @@ from typing import Annotated
 
 import typer
 
+from ocigen_iac.cli import _options as opt
 from ocigen_iac.cli._app import app
 from ocigen_iac.cli._common import (
-    EnvOpt,
-    JsonOpt,
-    ManifestsArg,
-    NoColorOpt,
-    RootOpt,
-    VarFileOpt,
-    VarOpt,
     guarded,
     load,
     render,
@@ -28,12 +22,12 @@ from ocigen_iac.cli._common import (
 @app.command(short_help="Check manifests and ocigen.yaml offline.")
 @guarded
 def validate(
-    manifests: ManifestsArg = Path("manifests"),
-    env: EnvOpt = None,
-    root: RootOpt = None,
-    var: VarOpt = None,
-    var_file: VarFileOpt = None,
-    json_out: JsonOpt = False,
+    manifests: opt.Manifests = Path("manifests"),
+    env: opt.Env = None,
+    root: opt.Root = None,
+    var: opt.Var = None,
+    var_file: opt.VarFile = None,
+    json_out: opt.Json = False,
 ) -> None:
     """Check manifests and ocigen.yaml without touching the network."""
     _, desired = load(root, env, False, manifests, variables(var, var_file))  # failures: see guarded
@@ -66,9 +60,9 @@ def schema() -> None:
 @app.command(short_help="Print the dependency graph in DOT.")
 @guarded
 def graph(
-    manifests: ManifestsArg = Path("manifests"),
-    env: EnvOpt = None,
-    root: RootOpt = None,
+    manifests: opt.Manifests = Path("manifests"),
+    env: opt.Env = None,
+    root: opt.Root = None,
 ) -> None:
     """Print the dependency graph of the manifests in DOT (render with `dot -Tsvg`)."""
     from ocigen_iac.engine.commands import graph_dot
@@ -82,9 +76,9 @@ def graph(
 @guarded
 def show(
     planfile: Annotated[Path, typer.Argument(metavar="PLANFILE", help="A plan saved with `plan -out`.")],
-    json_out: JsonOpt = False,
-    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="text | json | markdown")] = "text",
-    no_color: NoColorOpt = False,
+    json_out: opt.Json = False,
+    fmt: opt.PlanFormat = "text",
+    no_color: opt.NoColor = False,
 ) -> None:
     """Show a saved plan as text, JSON or Markdown, without touching state or the service."""
     from ocigen_iac.engine.runner import load_saved_plan

@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
+from ocigen_iac.cli import _options as opt
 from ocigen_iac.cli._app import app
-from ocigen_iac.cli._common import EnvOpt, JsonOpt, LocalOpt, LockTimeoutOpt, RootOpt, fail, guarded, load, options
+from ocigen_iac.cli._common import fail, guarded, load, options
 
 
 @app.command("import", short_help="Bring an existing object under management.")
@@ -18,10 +19,10 @@ def import_(
     address: Annotated[str, typer.Argument(help="Address from the manifests, e.g. vector_store.support-kb")],
     object_id: Annotated[str, typer.Argument(metavar="ID", help="Live id, e.g. vs_abc123")],
     manifests: Annotated[Path, typer.Option("--manifests", "-m", help="Manifests directory.")] = Path("manifests"),
-    env: EnvOpt = None,
-    local: LocalOpt = False,
-    root: RootOpt = None,
-    lock_timeout: LockTimeoutOpt = "0s",
+    env: opt.Env = None,
+    local: opt.Local = False,
+    root: opt.Root = None,
+    lock_timeout: opt.LockTimeout = "0s",
 ) -> None:
     """Bring an existing object under management without changing it."""
     from ocigen_iac.engine.commands import import_object
@@ -35,10 +36,10 @@ def import_(
 @guarded
 def output(
     name: Annotated[str | None, typer.Argument(metavar="[ADDR]", help="One address only.")] = None,
-    env: EnvOpt = None,
-    local: LocalOpt = False,
-    root: RootOpt = None,
-    json_out: JsonOpt = False,
+    env: opt.Env = None,
+    local: opt.Local = False,
+    root: opt.Root = None,
+    json_out: opt.Json = False,
     raw: Annotated[bool, typer.Option("--raw", help="With ADDR: print only its id (for scripts).")] = False,
     fmt: Annotated[str, typer.Option("--format", help="text | json | env")] = "text",
 ) -> None:

@@ -7,24 +7,9 @@ from typing import Annotated
 
 import typer
 
+from ocigen_iac.cli import _options as opt
 from ocigen_iac.cli._app import app
 from ocigen_iac.cli._common import (
-    DEFAULT_PARALLELISM,
-    DebugOpt,
-    EnvOpt,
-    ExcludeOpt,
-    JsonOpt,
-    LocalOpt,
-    LockTimeoutOpt,
-    ManifestsArg,
-    NoColorOpt,
-    ParallelismOpt,
-    ReplaceOpt,
-    RootOpt,
-    RpsOpt,
-    TargetOpt,
-    VarFileOpt,
-    VarOpt,
     fail,
     guarded,
     load,
@@ -39,28 +24,28 @@ from ocigen_iac.cli._common import (
 @app.command(short_help="Show what apply would change (reads only).")
 @guarded
 def plan(
-    manifests: ManifestsArg = Path("manifests"),
-    env: EnvOpt = None,
-    local: LocalOpt = False,
-    root: RootOpt = None,
+    manifests: opt.Manifests = Path("manifests"),
+    env: opt.Env = None,
+    local: opt.Local = False,
+    root: opt.Root = None,
     out: Annotated[Path | None, typer.Option(
         "-out", "--out", metavar="FILE", help="Save the plan to FILE for `apply FILE`.")] = None,
-    json_out: JsonOpt = False,
-    fmt: Annotated[str, typer.Option("--format", metavar="FORMAT", help="text | json | markdown")] = "text",
+    json_out: opt.Json = False,
+    fmt: opt.PlanFormat = "text",
     detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode",
                                                     help="Exit 0 no changes, 1 error, 2 changes.")] = False,
     destroy: Annotated[bool, typer.Option("--destroy", help="Plan to destroy everything in state.")] = False,
     refresh_only: Annotated[bool, typer.Option("--refresh-only", help="Only show drift to record in state.")] = False,
-    target: TargetOpt = None,
-    exclude: ExcludeOpt = None,
-    replace: ReplaceOpt = None,
-    var: VarOpt = None,
-    var_file: VarFileOpt = None,
-    parallelism: ParallelismOpt = DEFAULT_PARALLELISM,
-    rps: RpsOpt = None,
-    lock_timeout: LockTimeoutOpt = "0s",
-    no_color: NoColorOpt = False,
-    debug: DebugOpt = False,
+    target: opt.Target = None,
+    exclude: opt.Exclude = None,
+    replace: opt.Replace = None,
+    var: opt.Var = None,
+    var_file: opt.VarFile = None,
+    parallelism: opt.Parallelism = opt.DEFAULT_PARALLELISM,
+    rps: opt.Rps = None,
+    lock_timeout: opt.LockTimeout = "0s",
+    no_color: opt.NoColor = False,
+    debug: opt.Debug = False,
 ) -> None:
     """Refresh the live service, then show what apply would change. Never writes state."""
     from ocigen_iac.engine.runner import run_plan, save_plan

@@ -7,13 +7,14 @@ from typing import Annotated
 
 import typer
 
+from ocigen_iac.cli import _options as opt
 from ocigen_iac.cli._app import app, state_app
-from ocigen_iac.cli._common import EnvOpt, LocalOpt, LockTimeoutOpt, RootOpt, duration, guarded, load
+from ocigen_iac.cli._common import duration, guarded, load
 
 
 @state_app.command("list", short_help="List every address in state.")
 @guarded
-def state_list(env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = None) -> None:
+def state_list(env: opt.Env = None, local: opt.Local = False, root: opt.Root = None) -> None:
     """List every address in state."""
     from ocigen_iac.engine.commands import state_list as do
 
@@ -24,7 +25,7 @@ def state_list(env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = None
 
 @state_app.command("show", short_help="Show one address's state record.")
 @guarded
-def state_show(address: str, env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = None) -> None:
+def state_show(address: str, env: opt.Env = None, local: opt.Local = False, root: opt.Root = None) -> None:
     """Show one address's state record (ids, applied attributes, hashes)."""
     from ocigen_iac.engine.commands import state_show as do
 
@@ -34,8 +35,8 @@ def state_show(address: str, env: EnvOpt = None, local: LocalOpt = False, root: 
 
 @state_app.command("rm", short_help="Forget addresses (the live objects are left alone).")
 @guarded
-def state_rm(addresses: list[str], env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = None,
-             lock_timeout: LockTimeoutOpt = "0s") -> None:
+def state_rm(addresses: list[str], env: opt.Env = None, local: opt.Local = False, root: opt.Root = None,
+             lock_timeout: opt.LockTimeout = "0s") -> None:
     """Forget addresses (the live objects are left alone and not adopted again)."""
     from ocigen_iac.engine.commands import state_rm as do
 
@@ -45,8 +46,8 @@ def state_rm(addresses: list[str], env: EnvOpt = None, local: LocalOpt = False, 
 
 @state_app.command("mv", short_help="Rename an address without touching the live object.")
 @guarded
-def state_mv(source: str, target: str, env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = None,
-             lock_timeout: LockTimeoutOpt = "0s") -> None:
+def state_mv(source: str, target: str, env: opt.Env = None, local: opt.Local = False, root: opt.Root = None,
+             lock_timeout: opt.LockTimeout = "0s") -> None:
     """Rename an address (a resource with all its instances and dependents, or one instance)."""
     from ocigen_iac.engine.commands import state_mv as do
 
@@ -56,7 +57,7 @@ def state_mv(source: str, target: str, env: EnvOpt = None, local: LocalOpt = Fal
 
 @state_app.command("pull", short_help="Print the current state as JSON.")
 @guarded
-def state_pull(env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = None) -> None:
+def state_pull(env: opt.Env = None, local: opt.Local = False, root: opt.Root = None) -> None:
     """Print the current state as JSON."""
     from ocigen_iac.engine.commands import state_pull as do
 
@@ -66,10 +67,10 @@ def state_pull(env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = None
 
 @state_app.command("push", short_help="Replace the state with a JSON file.")
 @guarded
-def state_push(path: Path, env: EnvOpt = None, local: LocalOpt = False, root: RootOpt = None,
+def state_push(path: Path, env: opt.Env = None, local: opt.Local = False, root: opt.Root = None,
                force: Annotated[bool, typer.Option(
                    "--force", help="Allow another lineage or an older serial.")] = False,
-               lock_timeout: LockTimeoutOpt = "0s") -> None:
+               lock_timeout: opt.LockTimeout = "0s") -> None:
     """Replace the state with a JSON file (refuses another lineage or an older serial)."""
     from ocigen_iac.engine.commands import state_push as do
 
@@ -81,9 +82,9 @@ def state_push(path: Path, env: EnvOpt = None, local: LocalOpt = False, root: Ro
 @guarded
 def force_unlock(
     lock_id: Annotated[str, typer.Argument(metavar="LOCK_ID")],
-    env: EnvOpt = None,
-    local: LocalOpt = False,
-    root: RootOpt = None,
+    env: opt.Env = None,
+    local: opt.Local = False,
+    root: opt.Root = None,
 ) -> None:
     """Release a state lock left behind by a run that can no longer release it."""
     from ocigen_iac.errors import StateError
@@ -108,9 +109,9 @@ def init(
                                                 help="Copy the local state (state.path) to the oci backend.")] = False,
     force: Annotated[bool, typer.Option("--force", help="With --migrate-state: replace a remote state of "
                                                         "another lineage (its previous version is kept).")] = False,
-    env: EnvOpt = None,
-    root: RootOpt = Path("."),
-    lock_timeout: LockTimeoutOpt = "0s",
+    env: opt.Env = None,
+    root: opt.Root = Path("."),
+    lock_timeout: opt.LockTimeout = "0s",
 ) -> None:
     """In a folder without ocigen.yaml: write a small example project (ocigen.yaml, a manifest, .gitignore,
     a CI workflow), overwriting nothing. Otherwise check the configured state backend; with --migrate-state

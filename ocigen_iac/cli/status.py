@@ -4,33 +4,21 @@ from __future__ import annotations
 
 import typer
 
+from ocigen_iac.cli import _options as opt
 from ocigen_iac.cli._app import app
-from ocigen_iac.cli._common import (
-    DEFAULT_PARALLELISM,
-    DebugOpt,
-    EnvOpt,
-    JsonOpt,
-    LocalOpt,
-    LockTimeoutOpt,
-    ParallelismOpt,
-    RootOpt,
-    echo_json,
-    guarded,
-    load,
-    options,
-)
+from ocigen_iac.cli._common import echo_json, guarded, load, options
 
 
 @app.command(short_help="Show the health of every tracked object (read-only).")
 @guarded
 def status(
-    env: EnvOpt = None,
-    local: LocalOpt = False,
-    root: RootOpt = None,
-    json_out: JsonOpt = False,
-    parallelism: ParallelismOpt = DEFAULT_PARALLELISM,
-    lock_timeout: LockTimeoutOpt = "0s",
-    debug: DebugOpt = False,
+    env: opt.Env = None,
+    local: opt.Local = False,
+    root: opt.Root = None,
+    json_out: opt.Json = False,
+    parallelism: opt.Parallelism = opt.DEFAULT_PARALLELISM,
+    lock_timeout: opt.LockTimeout = "0s",
+    debug: opt.Debug = False,
 ) -> None:
     """Health of every object state tracks: vector stores (file counts, failed files with their
     last_error, usage, expiry), containers (status, last activity, expiry), files. Read-only,

@@ -7,8 +7,9 @@ OCI-shaped errors `{"code", "message"}`: 404 NotAuthorizedOrNotFound, 409 Incorr
 
 Lists take `limit` (1..1000, default 100) and `page` and answer `{"items": [...]}` with an
 `opc-next-page` header while more remain. Lifecycle delays: `EmulatorConfig.control_plane_delay_s`.
-Modules: cp_common (errors, paging, idempotency, work requests), cp_validate (bodies),
-cp_lifecycle (transitions, worker thread), cp_projects, cp_connectors, cp_sync (the sync engine).
+Modules: cp_common (errors, paging, idempotency, work requests, `Kind`), cp_validate (bodies),
+cp_lifecycle (transitions, the create/update/delete they share, worker thread), cp_projects and
+cp_connectors (what each kind holds of its own), cp_sync (the sync engine).
 """
 
 from __future__ import annotations
@@ -18,16 +19,14 @@ from starlette.responses import Response
 from . import cp_connectors as conn
 from . import cp_projects as proj
 from .context import Ctx
-from .cp_common import API, not_found, ok, work_request_obj
+from .cp_common import API, Kind, ok, work_request_obj
 from .router import Handler, Route
+
+WORK_REQUEST = Kind("WorkRequest", "cp_work_requests", "/workRequests", lambda _ctx, r: work_request_obj(r))
 
 
 async def get_work_request(ctx: Ctx) -> Response:
-    ctx.emu.control_plane.settle()
-    row = ctx.emu.db.one("SELECT * FROM cp_work_requests WHERE id = ?", [ctx.params["id"]])
-    if row is None:
-        raise not_found("WorkRequest", ctx.params["id"])
-    return ok(ctx, work_request_obj(row))
+    return ok(ctx, work_request_obj(WORK_REQUEST.get(ctx, ctx.params["id"])))
 
 
 def _r(method: str, path: str, handler: Handler, create: bool = False) -> Route:

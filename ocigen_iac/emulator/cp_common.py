@@ -1,6 +1,7 @@
 """Shared pieces of the native OCI Generative AI control plane (`/20231130/...`, IAM-signed):
 OCI-shaped errors, OCIDs, RFC 3339 times, request bodies, response headers, `limit`/`page` paging
-with `opc-next-page`, `opc-retry-token` idempotency, `If-Match` and work requests.
+with `opc-next-page`, `opc-retry-token` idempotency, `If-Match`, work requests, and `Kind`: what
+the routes of one resource kind need to read, answer and record it.
 
 Errors render as `{"code", "message"}` (OciError subclasses OsError, which the app already renders
 that way). Every response carries `opc-request-id` (the client's, echoed, else a new one).
@@ -18,6 +19,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -233,6 +235,22 @@ def list_page(
     return ok(ctx, {"items": [render(r) for r in rows[:limit]]}, next_page=next_page)
 
 
+def list_in_compartment(
+    ctx: Ctx,
+    *,
+    table: str,
+    columns: dict[str, str],
+    sorts: dict[str, tuple[str, str]],
+    render: Callable[[sqlite3.Row], dict[str, Any]],
+) -> JSONResponse:
+    """A List… route: the rows of the required `compartmentId`, narrowed by the query parameters of
+    `columns` (query name -> column); sortBy is timeCreated (newest first, the default) or `sorts`."""
+    ctx.emu.control_plane.settle()
+    where, params = filters(ctx, "compartment_id = ?", [required_query(ctx, "compartmentId")], columns)
+    return list_page(ctx, table=table, where=where, params=params, sorts={"timeCreated": ("seq", "DESC"), **sorts},
+                     default_sort="timeCreated", render=render)
+
+
 def filters(ctx: Ctx, where: str, params: list[Any], mapping: dict[str, str]) -> tuple[str, list[Any]]:
     """AND `column = ?` for each query parameter of `mapping` (query name -> column) that is set."""
     for qname, column in mapping.items():
@@ -328,3 +346,31 @@ def work_request_obj(row: sqlite3.Row) -> dict[str, Any]:
         "timeStarted": ts(row["time_started"]),
         "timeFinished": ts(row["time_finished"]),
     }
+
+
+# -- kinds ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Kind:
+    """One control-plane resource kind: its name in errors and work requests, its table, the path
+    its routes live under, and how a row renders as the API's JSON object."""
+
+    name: str
+    table: str
+    path: str
+    render: Callable[[Ctx, sqlite3.Row], dict[str, Any]]
+
+    def get(self, ctx: Ctx, rid: str) -> sqlite3.Row:
+        """The row `rid` once due transitions are applied; 404 when there is none."""
+        ctx.emu.control_plane.settle()
+        row = ctx.emu.db.one(f"SELECT * FROM {self.table} WHERE id = ?", [rid])
+        if row is None:
+            raise not_found(self.name, rid)
+        return row
+
+    def answer(self, ctx: Ctx, rid: str, wr_id: str | None = None) -> JSONResponse:
+        """The resource as it is now, with its etag (and the work request that changed it)."""
+        row = self.get(ctx, rid)
+        return ok(ctx, self.render(ctx, row), etag=row["etag"], wr_id=wr_id)
+
+    def work_request(self, c: sqlite3.Connection, operation: str, compartment_id: str, rid: str) -> str:
+        return new_work_request(c, operation, compartment_id, self.name, rid, f"{API}{self.path}/{rid}")

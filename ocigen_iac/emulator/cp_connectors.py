@@ -17,34 +17,30 @@ from typing import Any
 
 from starlette.responses import Response
 
+from . import cp_lifecycle as life
 from . import cp_sync
 from . import cp_validate as v
 from .context import Ctx
 from .cp_common import (
-    API,
+    Kind,
     accepted,
     body,
     check_if_match,
-    filters,
     incorrect_state,
     invalid,
     j,
+    list_in_compartment,
     list_page,
     new_etag,
     new_ocid,
-    new_work_request,
     not_found,
     ok,
     remember,
-    required_query,
     retried,
     tenant_of,
     ts,
 )
-from .cp_lifecycle import begin
 
-KIND = "VectorStoreConnector"
-SYNC_KIND = "VectorStoreConnectorFileSync"
 UPDATABLE = {"displayName", "description", "scheduleConfig", "configuration", "freeformTags", "definedTags"}
 RUNNING = ("ACCEPTED", "IN_PROGRESS", "CANCELING")
 LOG_STATUSES = ("COMPLETED", "CANCELLED", "FAILED", "QUEUED", "IN_PROGRESS")
@@ -80,12 +76,7 @@ def connector_obj(r: sqlite3.Row, summary: bool = False) -> dict[str, Any]:
     return out
 
 
-def _get(ctx: Ctx, cid: str) -> sqlite3.Row:
-    ctx.emu.control_plane.settle()
-    row = ctx.emu.db.one("SELECT * FROM cp_connectors WHERE id = ?", [cid])
-    if row is None:
-        raise not_found(KIND, cid)
-    return row
+CONNECTOR = Kind("VectorStoreConnector", "cp_connectors", "/vectorStoreConnectors", lambda _ctx, r: connector_obj(r))
 
 
 def _running_sync(ctx: Ctx, cid: str) -> sqlite3.Row | None:
@@ -94,27 +85,26 @@ def _running_sync(ctx: Ctx, cid: str) -> sqlite3.Row | None:
                           [cid, *RUNNING])
 
 
-def _mutable(ctx: Ctx, row: sqlite3.Row, verb: str) -> None:
-    if row["state"] == "DELETED":
-        raise not_found(KIND, row["id"])
-    check_if_match(ctx, row["etag"])
-    if row["state"] != "ACTIVE":
-        raise incorrect_state(f"{KIND} '{row['id']}' is {row['state']}; it can be {verb} only when ACTIVE.")
-
-
 def _check_store(ctx: Ctx, vs_id: str) -> None:
     vs = ctx.emu.db.one("SELECT expired FROM vector_stores WHERE id = ?", [vs_id])
     if vs is None or vs["expired"]:
         raise not_found("Vector store (vectorStoreId)", vs_id)
 
 
+def _settings_columns(data: dict[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if data.get("scheduleConfig") is not None:
+        out["schedule_config"] = json.dumps(v.schedule(data["scheduleConfig"]))
+    if data.get("configuration") is not None:
+        out["configuration"] = json.dumps(v.configuration(data["configuration"]))
+    return out
+
+
 async def create_connector(ctx: Ctx) -> Response:
-    emu = ctx.emu
     data, raw = await body(ctx)
     prior = retried(ctx, "create_connector", raw)
     if prior:
-        row = _get(ctx, prior[0])
-        return ok(ctx, connector_obj(row), etag=row["etag"], wr_id=prior[1])
+        return CONNECTOR.answer(ctx, *prior)
     v.only_keys(data, {"compartmentId", "vectorStoreId", "vaultSecretId", *UPDATABLE},
                 "CreateVectorStoreConnectorDetails")
     compartment = v.req_str(data, "compartmentId")
@@ -126,93 +116,56 @@ async def create_connector(ctx: Ctx) -> Response:
     vault_secret = v.opt_str(data, "vaultSecretId")
     freeform, defined = v.freeform_tags(data) or {}, v.defined_tags(data) or {}
     _check_store(ctx, vs_id)
-    cid, now = new_ocid("generativeaivectorstoreconnector"), time.time()
-    with emu.db.tx() as c:
-        c.execute(
-            "INSERT INTO cp_connectors(id, compartment_id, tenant_id, display_name, description, vector_store_id,"
-            " vault_secret_id, schedule_config, configuration, freeform_tags, defined_tags, state, time_created,"
-            " time_updated, etag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'CREATING', ?, ?, ?)",
-            [cid, compartment, tenant_of(ctx), name, description, vs_id, vault_secret,
-             None if schedule is None else json.dumps(schedule), json.dumps(configuration), json.dumps(freeform),
-             json.dumps(defined), now, now, new_etag()],
-        )
-        wr = new_work_request(c, "CREATE_VECTOR_STORE_CONNECTOR", compartment, KIND, cid,
-                              f"{API}/vectorStoreConnectors/{cid}")
-        begin(c, emu, "cp_connectors", cid, "CREATING", "ACTIVE", wr)
-        remember(c, ctx, "create_connector", raw, cid, wr)
-    row = _get(ctx, cid)
-    return ok(ctx, connector_obj(row), etag=row["etag"], wr_id=wr)
+    return life.create(
+        ctx, CONNECTOR, ocid_kind="generativeaivectorstoreconnector", operation="CREATE_VECTOR_STORE_CONNECTOR",
+        retry_op="create_connector", raw=raw, compartment_id=compartment,
+        columns={"display_name": name, "description": description, "vector_store_id": vs_id,
+                 "vault_secret_id": vault_secret, "schedule_config": None if schedule is None else json.dumps(schedule),
+                 "configuration": json.dumps(configuration), "freeform_tags": json.dumps(freeform),
+                 "defined_tags": json.dumps(defined)},
+    )
 
 
 async def get_connector(ctx: Ctx) -> Response:
-    row = _get(ctx, ctx.params["id"])
-    return ok(ctx, connector_obj(row), etag=row["etag"])
+    return CONNECTOR.answer(ctx, ctx.params["id"])
 
 
 async def list_connectors(ctx: Ctx) -> Response:
-    ctx.emu.control_plane.settle()
-    where, params = filters(
-        ctx, "compartment_id = ?", [required_query(ctx, "compartmentId")],
-        {"vectorStoreId": "vector_store_id", "lifecycleState": "state", "displayName": "display_name", "id": "id"},
+    return list_in_compartment(
+        ctx, table=CONNECTOR.table,
+        columns={"vectorStoreId": "vector_store_id", "lifecycleState": "state", "displayName": "display_name",
+                 "id": "id"},
+        sorts={"name": ("display_name", "ASC")}, render=lambda r: connector_obj(r, summary=True),
     )
-    return list_page(ctx, table="cp_connectors", where=where, params=params,
-                     sorts={"timeCreated": ("seq", "DESC"), "name": ("display_name", "ASC")},
-                     default_sort="timeCreated", render=lambda r: connector_obj(r, summary=True))
 
 
 async def update_connector(ctx: Ctx) -> Response:
-    emu = ctx.emu
-    row = _get(ctx, ctx.params["id"])
+    row = CONNECTOR.get(ctx, ctx.params["id"])
     data, _ = await body(ctx)
     v.only_keys(data, UPDATABLE, "UpdateVectorStoreConnectorDetails")
-    _mutable(ctx, row, "updated")
-    sets: dict[str, Any] = {}
-    if data.get("displayName") is not None:
-        sets["display_name"] = v.req_str(data, "displayName")
-    if "description" in data:
-        sets["description"] = v.opt_str(data, "description", v.MAX_DESCRIPTION)
-    if data.get("scheduleConfig") is not None:
-        sets["schedule_config"] = json.dumps(v.schedule(data["scheduleConfig"]))
-    if data.get("configuration") is not None:
-        sets["configuration"] = json.dumps(v.configuration(data["configuration"]))
-    if data.get("freeformTags") is not None:
-        sets["freeform_tags"] = json.dumps(v.freeform_tags(data))
-    if data.get("definedTags") is not None:
-        sets["defined_tags"] = json.dumps(v.defined_tags(data))
-    sets["etag"] = new_etag()
-    with emu.db.tx() as c:
-        c.execute(f"UPDATE cp_connectors SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
-                  [*sets.values(), row["id"]])
-        wr = new_work_request(c, "UPDATE_VECTOR_STORE_CONNECTOR", row["compartment_id"], KIND, row["id"],
-                              f"{API}/vectorStoreConnectors/{row['id']}")
-        begin(c, emu, "cp_connectors", row["id"], "UPDATING", "ACTIVE", wr)
-    row = _get(ctx, row["id"])
-    return ok(ctx, connector_obj(row), etag=row["etag"], wr_id=wr)
+    life.mutable(ctx, CONNECTOR, row, "updated")
+    columns = {**v.name_columns(data), **_settings_columns(data), **v.tag_columns(data)}
+    return life.update(ctx, CONNECTOR, row, "UPDATE_VECTOR_STORE_CONNECTOR", columns)
 
 
 async def delete_connector(ctx: Ctx) -> Response:
-    emu = ctx.emu
-    row = _get(ctx, ctx.params["id"])
-    _mutable(ctx, row, "deleted")
+    row = CONNECTOR.get(ctx, ctx.params["id"])
+    life.mutable(ctx, CONNECTOR, row, "deleted")
     running = _running_sync(ctx, row["id"])
     if running:
-        raise incorrect_state(f"File sync '{running['id']}' of {KIND} '{row['id']}' is {running['state']};"
+        raise incorrect_state(f"File sync '{running['id']}' of {CONNECTOR.name} '{row['id']}' is {running['state']};"
                               " wait for it to finish or cancel it, then delete the connector.")
-    with emu.db.tx() as c:
-        wr = new_work_request(c, "DELETE_VECTOR_STORE_CONNECTOR", row["compartment_id"], KIND, row["id"],
-                              f"{API}/vectorStoreConnectors/{row['id']}")
-        begin(c, emu, "cp_connectors", row["id"], "DELETING", "DELETED", wr)
-    return accepted(ctx, wr)
+    return life.delete(ctx, CONNECTOR, row, "DELETE_VECTOR_STORE_CONNECTOR")
 
 
 async def connector_stats(ctx: Ctx) -> Response:
-    row = _get(ctx, ctx.params["id"])
+    row = CONNECTOR.get(ctx, ctx.params["id"])
     return ok(ctx, cp_sync.stats(ctx.emu, "connector_id = ?", [row["id"]]))
 
 
 async def connector_logs(ctx: Ctx) -> Response:
     """The latest log of each object the connector currently holds."""
-    row = _get(ctx, ctx.params["id"])
+    row = CONNECTOR.get(ctx, ctx.params["id"])
     where = (
         "connector_id = ? AND seq IN (SELECT MAX(seq) FROM cp_sync_items WHERE connector_id = ?"
         " GROUP BY ns, bucket, object_name) AND EXISTS (SELECT 1 FROM cp_connector_objects o"
@@ -253,12 +206,7 @@ def sync_obj(ctx: Ctx, r: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def _get_sync(ctx: Ctx, sid: str) -> sqlite3.Row:
-    ctx.emu.control_plane.settle()
-    row = ctx.emu.db.one("SELECT * FROM cp_file_syncs WHERE id = ?", [sid])
-    if row is None:
-        raise not_found(SYNC_KIND, sid)
-    return row
+FILE_SYNC = Kind("VectorStoreConnectorFileSync", "cp_file_syncs", "/vectorStoreConnectorFileSyncs", sync_obj)
 
 
 async def create_file_sync(ctx: Ctx) -> Response:
@@ -266,25 +214,23 @@ async def create_file_sync(ctx: Ctx) -> Response:
     data, raw = await body(ctx)
     prior = retried(ctx, "create_file_sync", raw)
     if prior:
-        row = _get_sync(ctx, prior[0])
-        return ok(ctx, sync_obj(ctx, row), etag=row["etag"], wr_id=prior[1])
+        return FILE_SYNC.answer(ctx, *prior)
     v.only_keys(data, {"vectorStoreConnectorId", "displayName", "freeformTags", "definedTags"},
                 "CreateVectorStoreConnectorFileSyncDetails")
-    conn = _get(ctx, v.req_str(data, "vectorStoreConnectorId"))
+    conn = CONNECTOR.get(ctx, v.req_str(data, "vectorStoreConnectorId"))
     if conn["state"] == "DELETED":
-        raise not_found(KIND, conn["id"])
+        raise not_found(CONNECTOR.name, conn["id"])
     if conn["state"] != "ACTIVE":
-        raise incorrect_state(f"{KIND} '{conn['id']}' is {conn['state']}; a file sync needs it ACTIVE.")
+        raise incorrect_state(f"{CONNECTOR.name} '{conn['id']}' is {conn['state']}; a file sync needs it ACTIVE.")
     name = v.opt_str(data, "displayName") or "filesync" + datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     freeform, defined = v.freeform_tags(data) or {}, v.defined_tags(data) or {}
     sid, now = new_ocid("generativeaivectorstoreconnectorfilesync"), time.time()
     with emu.db.tx() as c:
         running = _running_sync(ctx, conn["id"])
         if running:
-            raise incorrect_state(f"File sync '{running['id']}' of {KIND} '{conn['id']}' is {running['state']};"
-                                  " one sync runs at a time: wait for it or cancel it.")
-        wr = new_work_request(c, "TRIGGER_FILE_SYNC", conn["compartment_id"], SYNC_KIND, sid,
-                              f"{API}/vectorStoreConnectorFileSyncs/{sid}")
+            raise incorrect_state(f"File sync '{running['id']}' of {CONNECTOR.name} '{conn['id']}' is"
+                                  f" {running['state']}; one sync runs at a time: wait for it or cancel it.")
+        wr = FILE_SYNC.work_request(c, "TRIGGER_FILE_SYNC", conn["compartment_id"], sid)
         c.execute(
             "INSERT INTO cp_file_syncs(id, connector_id, compartment_id, tenant_id, display_name, trigger_type, state,"
             " due_at, wr_id, tallies, freeform_tags, defined_tags, time_created, etag)"
@@ -294,50 +240,44 @@ async def create_file_sync(ctx: Ctx) -> Response:
         )
         remember(c, ctx, "create_file_sync", raw, sid, wr)
     emu.control_plane.wake()
-    row = _get_sync(ctx, sid)
-    return ok(ctx, sync_obj(ctx, row), etag=row["etag"], wr_id=wr)
+    return FILE_SYNC.answer(ctx, sid, wr)
 
 
 async def get_file_sync(ctx: Ctx) -> Response:
-    row = _get_sync(ctx, ctx.params["id"])
-    return ok(ctx, sync_obj(ctx, row), etag=row["etag"])
+    return FILE_SYNC.answer(ctx, ctx.params["id"])
 
 
 async def list_file_syncs(ctx: Ctx) -> Response:
-    ctx.emu.control_plane.settle()
-    where, params = filters(
-        ctx, "compartment_id = ?", [required_query(ctx, "compartmentId")],
-        {"lifecycleState": "state", "id": "id", "vectorStoreConnectorId": "connector_id",
-         "displayName": "display_name"},
+    return list_in_compartment(
+        ctx, table=FILE_SYNC.table,
+        columns={"lifecycleState": "state", "id": "id", "vectorStoreConnectorId": "connector_id",
+                 "displayName": "display_name"},
+        sorts={"displayName": ("display_name", "ASC")}, render=lambda r: sync_obj(ctx, r),
     )
-    return list_page(ctx, table="cp_file_syncs", where=where, params=params,
-                     sorts={"timeCreated": ("seq", "DESC"), "displayName": ("display_name", "ASC")},
-                     default_sort="timeCreated", render=lambda r: sync_obj(ctx, r))
 
 
 async def cancel_file_sync(ctx: Ctx) -> Response:
     emu = ctx.emu
-    row = _get_sync(ctx, ctx.params["id"])
+    row = FILE_SYNC.get(ctx, ctx.params["id"])
     check_if_match(ctx, row["etag"])
     if row["state"] not in ("ACCEPTED", "IN_PROGRESS"):
-        raise incorrect_state(f"{SYNC_KIND} '{row['id']}' is {row['state']}; only ACCEPTED or IN_PROGRESS syncs"
+        raise incorrect_state(f"{FILE_SYNC.name} '{row['id']}' is {row['state']}; only ACCEPTED or IN_PROGRESS syncs"
                               " can be canceled.")
     with emu.db.tx() as c:
-        wr = new_work_request(c, "CANCEL_FILE_SYNC", row["compartment_id"], SYNC_KIND, row["id"],
-                              f"{API}/vectorStoreConnectorFileSyncs/{row['id']}")
+        wr = FILE_SYNC.work_request(c, "CANCEL_FILE_SYNC", row["compartment_id"], row["id"])
         cur = c.execute(
             "UPDATE cp_file_syncs SET state = 'CANCELING', due_at = ?, cancel_wr_id = ?, etag = ?"
             " WHERE id = ? AND state IN ('ACCEPTED', 'IN_PROGRESS')",
             [time.time() + emu.config.control_plane_delay_s, wr, new_etag(), row["id"]],
         )
         if cur.rowcount != 1:
-            raise incorrect_state(f"{SYNC_KIND} '{row['id']}' finished before it could be canceled.")
+            raise incorrect_state(f"{FILE_SYNC.name} '{row['id']}' finished before it could be canceled.")
     emu.control_plane.wake()
     return accepted(ctx, wr)
 
 
 async def file_sync_logs(ctx: Ctx) -> Response:
-    row = _get_sync(ctx, ctx.params["id"])
+    row = FILE_SYNC.get(ctx, ctx.params["id"])
     where, params = "sync_id = ?", [row["id"]]
     state = ctx.q("lifecycleState")
     if state:

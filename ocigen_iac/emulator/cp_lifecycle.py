@@ -13,20 +13,33 @@ Everything lives in SQLite, so a restarted emulator carries on where it stopped.
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import cp_sync
-from .cp_common import SCHEMA, finish_work_request
+from .background import BackgroundThread
+from .cp_common import (
+    SCHEMA,
+    Kind,
+    accepted,
+    check_if_match,
+    finish_work_request,
+    incorrect_state,
+    new_etag,
+    new_ocid,
+    not_found,
+    remember,
+    tenant_of,
+)
 
 if TYPE_CHECKING:
     import sqlite3
 
+    from starlette.responses import Response
+
+    from .context import Ctx
     from .core import Emulator
 
-log = logging.getLogger("ocigen_iac.emulator")
 DELETED_RETENTION_S = 3600.0
 _ACTIONS = {"ACTIVE": "UPDATED", "DELETED": "DELETED"}
 _TABLES = ("cp_projects", "cp_connectors")
@@ -43,29 +56,68 @@ def begin(
     )
 
 
-class ControlPlane:
+def transition(
+    c: sqlite3.Connection, emu: Emulator, kind: Kind, operation: str, compartment_id: str, rid: str,
+    state: str, target: str,
+) -> str:
+    """Record the work request `operation` and `begin` its transition; returns the work request id."""
+    wr_id = kind.work_request(c, operation, compartment_id, rid)
+    begin(c, emu, kind.table, rid, state, target, wr_id)
+    return wr_id
+
+
+def mutable(ctx: Ctx, kind: Kind, row: sqlite3.Row, verb: str) -> None:
+    """404 once DELETED, 412 on an If-Match mismatch, 409 unless ACTIVE."""
+    if row["state"] == "DELETED":
+        raise not_found(kind.name, row["id"])
+    check_if_match(ctx, row["etag"])
+    if row["state"] != "ACTIVE":
+        raise incorrect_state(f"{kind.name} '{row['id']}' is {row['state']}; it can be {verb} only when ACTIVE.")
+
+
+# -- the routes' mutations (validation stays with each kind) -------------------------------------
+def create(
+    ctx: Ctx, kind: Kind, *, ocid_kind: str, operation: str, retry_op: str, raw: bytes, compartment_id: str,
+    columns: dict[str, Any],
+) -> Response:
+    """Insert a CREATING row with the kind's own `columns`, due to become ACTIVE; remember the retry
+    token; answer the new resource."""
+    rid, now = new_ocid(ocid_kind), time.time()
+    row = {"id": rid, "compartment_id": compartment_id, "tenant_id": tenant_of(ctx), **columns,
+           "state": "CREATING", "time_created": now, "time_updated": now, "etag": new_etag()}
+    with ctx.emu.db.tx() as c:
+        c.execute(f"INSERT INTO {kind.table}({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                  list(row.values()))
+        wr_id = transition(c, ctx.emu, kind, operation, compartment_id, rid, "CREATING", "ACTIVE")
+        remember(c, ctx, retry_op, raw, rid, wr_id)
+    return kind.answer(ctx, rid, wr_id)
+
+
+def update(ctx: Ctx, kind: Kind, row: sqlite3.Row, operation: str, columns: dict[str, Any]) -> Response:
+    """Set `columns` and a new etag, UPDATING -> ACTIVE; answer the resource."""
+    sets = {**columns, "etag": new_etag()}
+    with ctx.emu.db.tx() as c:
+        c.execute(f"UPDATE {kind.table} SET {', '.join(f'{k} = ?' for k in sets)} WHERE id = ?",
+                  [*sets.values(), row["id"]])
+        wr_id = transition(c, ctx.emu, kind, operation, row["compartment_id"], row["id"], "UPDATING", "ACTIVE")
+    return kind.answer(ctx, row["id"], wr_id)
+
+
+def delete(ctx: Ctx, kind: Kind, row: sqlite3.Row, operation: str) -> Response:
+    """DELETING -> DELETED; answer 202 with the work request."""
+    with ctx.emu.db.tx() as c:
+        wr_id = transition(c, ctx.emu, kind, operation, row["compartment_id"], row["id"], "DELETING", "DELETED")
+    return accepted(ctx, wr_id)
+
+
+class ControlPlane(BackgroundThread):
+    label = "control-plane"
+
     def __init__(self, emu: Emulator) -> None:
+        super().__init__()
         self.emu = emu
         with emu.db.lock:
             emu.db.conn.executescript(SCHEMA)
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="emulator-control-plane", daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def wake(self) -> None:
-        self._wake.set()
 
     # -- transitions ---------------------------------------------------------------------------
     def settle(self) -> None:
@@ -107,15 +159,5 @@ class ControlPlane:
         )
         return bool(busy and busy["n"])
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            wait = 0.5
-            try:
-                if self.step():
-                    wait = 0.02
-            except Exception:  # keep the thread alive; the error is logged
-                if self._stop.is_set():
-                    return
-                log.exception("control-plane worker error")
-            self._wake.wait(wait)
-            self._wake.clear()
+    def tick(self) -> float:
+        return 0.02 if self.step() else 0.5

@@ -3,6 +3,7 @@ models). Every failure is a 400 InvalidParameter naming the field and what is al
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime
 from typing import Any
@@ -141,3 +142,22 @@ def configuration(value: Any) -> dict[str, Any]:
         ):
             raise invalid(f"{where}.prefixList must be a list of strings.")
     return value
+
+
+# -- Update…Details fields every lifecycle kind shares (column -> validated value) ---------------
+def name_columns(data: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if data.get("displayName") is not None:
+        out["display_name"] = req_str(data, "displayName")
+    if "description" in data:
+        out["description"] = opt_str(data, "description", MAX_DESCRIPTION)
+    return out
+
+
+def tag_columns(data: dict[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if data.get("freeformTags") is not None:
+        out["freeform_tags"] = json.dumps(freeform_tags(data))
+    if data.get("definedTags") is not None:
+        out["defined_tags"] = json.dumps(defined_tags(data))
+    return out

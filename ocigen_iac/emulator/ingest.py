@@ -17,21 +17,19 @@ The same thread runs the expiry sweeper every `sweep_interval_s`.
 from __future__ import annotations
 
 import json
-import logging
 import re
-import threading
 import time
 from collections import Counter
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from . import model
+from .background import BackgroundThread
 from .search import index_terms
 
 if TYPE_CHECKING:
     from .core import Emulator
 
-log = logging.getLogger("ocigen_iac.emulator")
 
 TEXT_EXTENSIONS = frozenset(
     [
@@ -127,50 +125,27 @@ def extract_text(filename: str, data: bytes) -> str:
     return text
 
 
-class Worker:
+class Worker(BackgroundThread):
+    label = "ingest"
+    error_wait_s = 0.1
+
     def __init__(self, emu: Emulator) -> None:
+        super().__init__()
         self.emu = emu
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
         self._last_sweep = 0.0
 
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="emulator-ingest", daemon=True)
-            self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                did = self.step()
-                now = time.time()
-                if now - self._last_sweep >= self.emu.config.sweep_interval_s:
-                    self._last_sweep = now
-                    model.sweep(self.emu)
-                if did:
-                    continue
-                nxt = self.emu.db.one("SELECT MIN(ready_at) m FROM vs_files WHERE status = 'in_progress'")
-                wait = 0.25
-                if nxt is not None and nxt["m"] is not None:
-                    wait = min(max(nxt["m"] - time.time(), 0.002), 0.25)
-            except Exception:  # keep the worker alive whatever happens; the error is logged
-                if self._stop.is_set():
-                    return
-                log.exception("ingest worker error")
-                wait = 0.1
-            self._wake.wait(wait)
-            self._wake.clear()
+    def tick(self) -> float | None:
+        did = self.step()
+        now = time.time()
+        if now - self._last_sweep >= self.emu.config.sweep_interval_s:
+            self._last_sweep = now
+            model.sweep(self.emu)
+        if did:
+            return None
+        nxt = self.emu.db.one("SELECT MIN(ready_at) m FROM vs_files WHERE status = 'in_progress'")
+        if nxt is not None and nxt["m"] is not None:
+            return min(max(nxt["m"] - time.time(), 0.002), 0.25)
+        return 0.25
 
     def step(self) -> bool:
         """Process up to BATCH due attachments. Returns True when any were processed."""

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ocigen_iac.emulator import EmulatorServer
-from tests.api.iam_keys import IamFiles, new_key, write_iam_files
+from tests.api.iam_keys import IamFiles
 from tests.engine.harness import Result
 
 oci = pytest.importorskip("oci")
@@ -178,16 +178,6 @@ class Bootstrap:
         r = self.data_plane(project).post(f"/vector_stores/{store_id}/search", json={"query": query})
         assert r.status_code == 200, r.text
         return [hit["filename"] for hit in r.json()["data"]]
-
-
-@pytest.fixture(scope="session")
-def rsa_key() -> Any:
-    return new_key()
-
-
-@pytest.fixture
-def iam(tmp_path: Path, rsa_key: Any) -> IamFiles:
-    return write_iam_files(tmp_path / "oci", rsa_key)
 
 
 @pytest.fixture

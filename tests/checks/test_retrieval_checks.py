@@ -11,6 +11,7 @@ from pathlib import Path
 from ocigen_iac.emulator import Faults
 from tests.checks.conftest import CHECK, STORE, assert_no_changes
 from tests.engine.harness import Project
+from tests.support.corpus import kb_manifest
 
 REFUNDS = "manifests/docs/policies/refunds.md"
 REFUND_QUERY = "Can I get a refund for unused prepaid credit?"
@@ -120,18 +121,8 @@ def test_a_chunking_change_fails_the_check(bare: Project) -> None:
     (docs / "keys.md").write_text(f"Rotate the access key {filler} every ninety days.\n")
     (docs / "other.md").write_text("Rotate the access key every week.\n")
     (docs / "plants.md").write_text("Unrelated: the office plants need water.\n")
-    kb = """apiVersion: ocigen-iac/v1
-kind: File
-metadata: {name: docs}
-spec: {glob: docs/*.md}
----
-apiVersion: ocigen-iac/v1
-kind: VectorStore
-metadata: {name: kb}
-spec:
-  chunking_strategy: {type: static, static: {max_chunk_size_tokens: 100, chunk_overlap_tokens: 0}}
-  files: [docs]
----
+    kb = kb_manifest(store_spec="chunking_strategy: {type: static, static: {max_chunk_size_tokens: 100,"
+                              " chunk_overlap_tokens: 0}}") + """---
 apiVersion: ocigen-iac/v1
 kind: RetrievalCheck
 metadata: {name: keys}

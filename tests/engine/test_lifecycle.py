@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
 
 from ocigen_iac.emulator import Faults
 from tests.engine.harness import Project
+from tests.support.background import looking
 
 HANDBOOK = "file.handbook"
 STORE = "vector_store.support-kb"
@@ -52,20 +52,8 @@ def test_edited_document_is_replaced_before_old_is_deleted(applied: Project) -> 
     # Watch the store's file list while apply runs (latency makes the apply span many looks).
     project.server.set_faults(Faults(latency_ms=40))
     seen: list[list[str]] = []
-    stop = threading.Event()
-
-    def watch() -> None:
-        for _ in range(2000):  # bounded
-            if stop.is_set():
-                break
-            seen.append(project.store_file_ids(store_id))
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    try:
+    with looking(lambda: seen.append(project.store_file_ids(store_id))):
         r = project.run("apply", "manifests", "--auto-approve")
-    finally:
-        stop.set()
-        watcher.join(timeout=30)
     project.server.set_faults(Faults())
     assert r.exit_code == 0, r.output
     new_id = project.state_id(HANDBOOK)

@@ -19,6 +19,7 @@ import httpx
 
 from ocigen_iac.emulator import EmulatorServer, Faults
 from tests.engine.harness import Project, Result
+from tests.support.corpus import file_doc
 
 NO_CHANGES = "No changes."
 STORE = "vector_store.support-kb"
@@ -55,11 +56,7 @@ def bulk_project(tmp_path: Path, server: EmulatorServer, count: int) -> Project:
     shutil.rmtree(project.root / "manifests")
     write_files(project.root / "manifests" / "docs", count)
     (project.root / "manifests" / "bulk.yaml").write_text(
-        """apiVersion: ocigen-iac/v1
-kind: File
-metadata: {name: docs}
-spec: {glob: docs/*.md}
----
+        file_doc() + """---
 apiVersion: ocigen-iac/v1
 kind: VectorStore
 metadata: {name: bulk}

@@ -5,7 +5,6 @@ the server accepted (OCI fixes it at 20 minutes), not what was asked."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from tests.fidelity.support import (
     set_faults,
     state_ids,
 )
+from tests.support.background import looking
 
 
 def test_a_delete_answered_not_found_is_reported_as_already_gone_or_not_permitted(
@@ -36,27 +36,20 @@ def test_a_delete_answered_not_found_is_reported_as_already_gone_or_not_permitte
     # The handbook disappears after refresh saw it, while its own delete is on the way: hold file
     # deletes at the server for a second, and remove the file once its dependents are gone.
     set_faults(project, Faults(latency_ms=1000, routes=["DELETE /files"]))
-    stop, removed = threading.Event(), threading.Event()
+    removed = threading.Event()
 
-    def remove_when_detached() -> None:
-        for _ in range(3000):  # bounded: about 60 s
-            if stop.is_set():
-                return
-            live = objects(project)
-            if not any(a["id"] == handbook for a in live["vector_store_files"]) and \
-                    not any(f.get("source") == handbook for f in live["container_files"]):
-                expire(project, file_id=handbook)
-                removed.set()
-                return
-            time.sleep(0.02)
+    def remove_when_detached() -> bool:
+        live = objects(project)
+        if not any(a["id"] == handbook for a in live["vector_store_files"]) and \
+                not any(f.get("source") == handbook for f in live["container_files"]):
+            expire(project, file_id=handbook)
+            removed.set()
+        return removed.is_set()
 
-    remover = threading.Thread(target=remove_when_detached)
-    remover.start()
     try:
-        r = project.run("destroy", "manifests", "--auto-approve")
+        with looking(remove_when_detached, looks=3000, pause_s=0.02):  # bounded: about 60 s
+            r = project.run("destroy", "manifests", "--auto-approve")
     finally:
-        stop.set()
-        remover.join(timeout=30)
         set_faults(project, Faults())
     assert r.exit_code == 0, r.output
     assert removed.is_set(), "the test did not get to remove the handbook before its delete"

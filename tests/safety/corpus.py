@@ -6,27 +6,17 @@ from pathlib import Path
 
 import httpx
 
+from tests.support import corpus
+from tests.support.corpus import kb_manifest
+
 STORE = "vector_store.kb"
-MANIFEST = """\
-apiVersion: ocigen-iac/v1
-kind: File
-metadata: {name: docs}
-spec: {glob: docs/*.md}
----
-apiVersion: ocigen-iac/v1
-kind: VectorStore
-metadata: {name: kb}
-spec:
-  name: kb-${var.env}
-  files: [docs]
-"""
+MANIFEST = kb_manifest()
 
 
 def write_docs(manifests: Path, count: int) -> None:
     (manifests / "docs").mkdir(parents=True, exist_ok=True)
     (manifests / "kb.yaml").write_text(MANIFEST)
-    for i in range(count):
-        (manifests / "docs" / f"doc{i}.md").write_text(f"# Document {i}\n\nBody of document {i}.\n")
+    corpus.write_docs(manifests / "docs", count)
 
 
 def edit_docs(manifests: Path, count: int) -> None:

@@ -7,20 +7,9 @@ from collections.abc import Callable
 
 from tests.engine.harness import Project
 from tests.safety.checks import apply_ok, assert_converged, live_files, resources
+from tests.support.corpus import kb_manifest
 
-MANIFEST = """\
-apiVersion: ocigen-iac/v1
-kind: File
-metadata: {name: kb}
-spec: {glob: kb/**/*.md}
----
-apiVersion: ocigen-iac/v1
-kind: VectorStore
-metadata: {name: kb}
-spec:
-  name: kb-${var.env}
-  files: [kb]
-"""
+MANIFEST = kb_manifest("kb", "kb/**/*.md")
 A = 'file.kb["a/doc.md"]'
 B = 'file.kb["b/doc.md"]'
 

@@ -4,8 +4,6 @@ state commands. The live objects keep their ids and the store never loses a docu
 
 from __future__ import annotations
 
-import threading
-
 from ocigen_iac.emulator import Faults
 from tests.engine.harness import Project
 from tests.safety.checks import (
@@ -16,6 +14,7 @@ from tests.safety.checks import (
     live_store_files,
     resources,
 )
+from tests.support.background import looking
 
 STORE = "vector_store.support-kb"
 CONTAINER = "container.analyst-sandbox"
@@ -117,21 +116,10 @@ def test_a_moved_block_in_the_manifest_renames_a_glob_file_without_losing_a_docu
     # Watch the store while apply runs: every look must hold every FAQ document.
     project.server.set_faults(Faults(latency_ms=20))
     seen: list[set[str]] = []
-    stop = threading.Event()
-
-    def watch() -> None:
-        for _ in range(2000):  # bounded
-            if stop.is_set():
-                break
-            seen.append({f["id"] for f in live_store_files(project.http, store_id)})
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
     try:
-        r = project.run("apply", "manifests", "--auto-approve")
+        with looking(lambda: seen.append({f["id"] for f in live_store_files(project.http, store_id)})):
+            r = project.run("apply", "manifests", "--auto-approve")
     finally:
-        stop.set()
-        watcher.join(timeout=30)
         project.server.set_faults(Faults())
     assert r.exit_code == 0, r.output
     assert seen and all(set(ids.values()) <= look for look in seen), "the store lost a document during the move"

@@ -19,8 +19,9 @@ import pytest
 from typer.testing import CliRunner
 
 from ocigen_iac.emulator import EmulatorServer
-from tests.api.iam_keys import IamFiles, new_key, write_iam_files
+from tests.api.iam_keys import IamFiles
 from tests.engine.harness import Result
+from tests.support.corpus import kb_manifest, write_docs
 
 pytest.importorskip("oci")
 
@@ -30,21 +31,7 @@ PREFIX = "teams/search"
 PROJECT = "ocid1.generativeaiproject.oc1..test"
 COMPARTMENT = "ocid1.compartment.oc1..test"
 
-MANIFEST = """\
-apiVersion: ocigen-iac/v1
-kind: File
-metadata: {name: docs}
-spec:
-  glob: docs/*.md
-  purpose: assistants
----
-apiVersion: ocigen-iac/v1
-kind: VectorStore
-metadata: {name: kb}
-spec:
-  name: kb-${var.env}
-  files: [docs]
-"""
+MANIFEST = kb_manifest(purpose="assistants")
 
 
 class RemoteProject:
@@ -58,8 +45,7 @@ class RemoteProject:
         self._reader: Any = None
         (root / "manifests" / "docs").mkdir(parents=True)
         (root / "manifests" / "kb.yaml").write_text(MANIFEST)
-        for i in range(docs):
-            (root / "manifests" / "docs" / f"doc{i}.md").write_text(f"# Document {i}\n\nBody of document {i}.\n")
+        write_docs(root / "manifests" / "docs", docs)
         self.write_config(extra_state)
 
     def write_config(self, extra_state: str = "", backend: str = "oci") -> None:
@@ -127,16 +113,6 @@ class RemoteProject:
                 return
             time.sleep(0.03)
         raise AssertionError(f"timed out waiting for {what or predicate}")
-
-
-@pytest.fixture(scope="session")
-def rsa_key() -> Any:
-    return new_key()
-
-
-@pytest.fixture
-def iam(tmp_path: Path, rsa_key: Any) -> IamFiles:
-    return write_iam_files(tmp_path / "oci", rsa_key)
 
 
 @pytest.fixture
