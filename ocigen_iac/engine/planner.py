@@ -81,7 +81,9 @@ class _Planner:
                          targets=[str(t) for t in req.targets], excludes=[str(e) for e in req.excludes])
         self.renames = rename_map(req.state.resources, req.moves)
         self.previous = {new: old for old, new in self.renames.items()}
-        self.view: dict[str, ResourceState] = dict(renamed_state(req.state.resources, self.renames))
+        self.view: dict[str, ResourceState] = renamed_state(req.state.resources, self.renames)
+        if req.adoptions and self.view is req.state.resources:
+            self.view = dict(self.view)  # adoptions are added below; the state itself stays as it is
         self.deposed: list[tuple[str, ResourceState, str]] = [
             (self.renames.get(d.address, d.address), d.resource, "left over from a replacement")
             for d in req.state.deposed]
@@ -239,7 +241,7 @@ class _Planner:
     def plan_deletes(self) -> None:
         destroy = self.req.mode == "destroy"
         doomed = {a: rs for a, rs in self.view.items()
-                  if destroy or Address.parse(a) not in self.req.instances}
+                  if destroy or a not in self.req.instances}  # an Address equals its text
         by_id = {(rs.kind, rs.id): a for a, rs in self.view.items()}
         for address, rs in sorted(doomed.items(), key=lambda item: -registry.depth_of(item[1].kind)):
             kind = self.kind(rs.kind)

@@ -17,6 +17,7 @@ Secrets never enter here: no API keys, no file contents, only ids, hashes and ma
 
 from __future__ import annotations
 
+import sys
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -26,7 +27,28 @@ STATE_FORMAT_VERSION = 2
 _DEPOSED_MARK = "#deposed-"  # how format 1 spelled deposed objects (read for migration only)
 
 
-@dataclass
+def shared_strings(value: Any) -> Any:
+    """`value` with every string in it (keys too) replaced by its interned copy, in place for dicts
+    and lists. A large state repeats the same ids and addresses many times (an attachment's id is
+    its File's id, every attachment of a store names the store), and the live view and the
+    instances name them again: interned, each is held once. Other values are returned as they are."""
+    if type(value) is str:
+        return sys.intern(value)
+    if type(value) is dict:
+        for k, v in list(value.items()):
+            if type(k) is str:
+                k = sys.intern(k)
+            value[k] = shared_strings(v) if type(v) in _CONTAINERS else v
+        return value
+    if type(value) is list:
+        value[:] = [shared_strings(v) for v in value]
+    return value
+
+
+_CONTAINERS = (str, dict, list)
+
+
+@dataclass(slots=True)
 class ResourceState:
     kind: str  # the resource type (a registered kind's `type`)
     id: str  # live id
@@ -64,6 +86,11 @@ class ResourceState:
         if data.keys() <= _RESOURCE_FIELDS:  # the usual case: no filtering needed
             return cls(**data)
         return cls(**{k: v for k, v in data.items() if k in _RESOURCE_FIELDS})
+
+    @classmethod
+    def loaded(cls, data: dict[str, Any]) -> ResourceState:
+        """A record read from a snapshot: its strings interned (see `shared_strings`)."""
+        return cls.from_dict(shared_strings(data))
 
 
 _RESOURCE_FIELDS = frozenset(ResourceState.__dataclass_fields__)
@@ -143,7 +170,7 @@ class State:
             lineage=data["lineage"],
             serial=int(data["serial"]),
             env=data.get("env", "default"),
-            resources={a: ResourceState.from_dict(r) for a, r in data.get("resources", {}).items()},
+            resources={sys.intern(a): ResourceState.loaded(r) for a, r in data.get("resources", {}).items()},
             deposed=[Deposed.from_dict(d) for d in data.get("deposed", [])],
             intents={a: Intent.from_dict(i) for a, i in data.get("intents", {}).items()},
             released=dict(data.get("released", {})),
