@@ -170,11 +170,15 @@ class State:
             lineage=data["lineage"],
             serial=int(data["serial"]),
             env=data.get("env", "default"),
-            resources={sys.intern(a): ResourceState.loaded(r) for a, r in data.get("resources", {}).items()},
+            resources={cls.address_key(a): ResourceState.loaded(r) for a, r in data.get("resources", {}).items()},
             deposed=[Deposed.from_dict(d) for d in data.get("deposed", [])],
             intents={a: Intent.from_dict(i) for a, i in data.get("intents", {}).items()},
             released=dict(data.get("released", {})),
         )
+
+    @staticmethod
+    def address_key(address: str) -> str:
+        return sys.intern(address)  # the same text as the instance's address (see addresses._render)
 
     # --- the journal's operations (one place; SyncState writes them, replay reads them) ------
     def apply_record(self, record: dict[str, Any]) -> None:
