@@ -27,25 +27,45 @@ STATE_FORMAT_VERSION = 2
 _DEPOSED_MARK = "#deposed-"  # how format 1 spelled deposed objects (read for migration only)
 
 
-def shared_strings(value: Any) -> Any:
-    """`value` with every string in it (keys too) replaced by its interned copy, in place for dicts
-    and lists. A large state repeats the same ids and addresses many times (an attachment's id is
-    its File's id, every attachment of a store names the store), and the live view and the
-    instances name them again: interned, each is held once. Other values are returned as they are."""
-    if type(value) is str:
-        return sys.intern(value)
-    if type(value) is dict:
-        for k, v in list(value.items()):
-            if type(k) is str:
-                k = sys.intern(k)
-            value[k] = shared_strings(v) if type(v) in _CONTAINERS else v
-        return value
-    if type(value) is list:
-        value[:] = [shared_strings(v) for v in value]
-    return value
+_SCALARS = (str, int, float, bool, type(None))
+_NESTED = (str, dict, list)
 
 
-_CONTAINERS = (str, dict, list)
+class ValueSharer:
+    """Makes values read from a snapshot share what they repeat: strings (keys too) interned, and
+    small dicts (empty or one key, of scalars or such dicts) held once. A large state repeats the
+    same ids, addresses and small values many times (an attachment's id is its File's id, every
+    attachment names its store, most carry `attributes: {}`); interned strings are also shared
+    with the live view and the instances. Records are replaced, never mutated in place (see
+    `ResourceState.to_dict`), so sharing their values is safe. One sharer per load."""
+
+    def __init__(self) -> None:
+        self._dicts: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._shared: set[int] = set()  # ids of the dicts in _dicts (alive as long as this is)
+
+    def __call__(self, value: Any) -> Any:
+        t = type(value)
+        if t is str:
+            return sys.intern(value)
+        if t is list:
+            return [self(v) for v in value]
+        if t is not dict:
+            return value
+        out = {sys.intern(k) if type(k) is str else k: self(v) if type(v) in _NESTED else v
+               for k, v in value.items()}
+        if len(out) > 1:
+            return out
+        key = []
+        for k, v in out.items():
+            if type(v) in _SCALARS:
+                key.append((k, type(v), v))  # the type too: 1, 1.0 and True are equal keys
+            elif id(v) in self._shared:
+                key.append((k, dict, id(v)))
+            else:
+                return out  # a list, or a dict not shared: this one is not shared either
+        shared = self._dicts.setdefault(tuple(key), out)
+        self._shared.add(id(shared))
+        return shared
 
 
 @dataclass(slots=True)
@@ -88,9 +108,9 @@ class ResourceState:
         return cls(**{k: v for k, v in data.items() if k in _RESOURCE_FIELDS})
 
     @classmethod
-    def loaded(cls, data: dict[str, Any]) -> ResourceState:
-        """A record read from a snapshot: its strings interned (see `shared_strings`)."""
-        return cls.from_dict(shared_strings(data))
+    def loaded(cls, data: dict[str, Any], share: ValueSharer) -> ResourceState:
+        """A record read from a snapshot, its values shared with other records (`ValueSharer`)."""
+        return cls.from_dict({k: share(v) for k, v in data.items()})
 
 
 _RESOURCE_FIELDS = frozenset(ResourceState.__dataclass_fields__)
@@ -166,11 +186,13 @@ class State:
                 f"state format_version {version!r} is not supported by this ocigen-iac "
                 f"(expects {STATE_FORMAT_VERSION}); upgrade ocigen-iac or restore a backup"
             )
+        share = ValueSharer()
         return cls(
             lineage=data["lineage"],
             serial=int(data["serial"]),
             env=data.get("env", "default"),
-            resources={cls.address_key(a): ResourceState.loaded(r) for a, r in data.get("resources", {}).items()},
+            resources={cls.address_key(a): ResourceState.loaded(r, share)
+                       for a, r in data.get("resources", {}).items()},
             deposed=[Deposed.from_dict(d) for d in data.get("deposed", [])],
             intents={a: Intent.from_dict(i) for a, i in data.get("intents", {}).items()},
             released=dict(data.get("released", {})),

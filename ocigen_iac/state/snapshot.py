@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 import orjson
 
-from ocigen_iac.state.model import STATE_FORMAT_VERSION, ResourceState, State
+from ocigen_iac.state.model import STATE_FORMAT_VERSION, ResourceState, State, ValueSharer
 
 CHUNK = 1 << 20
 _RESOURCES = b'\n  "resources": {\n'
@@ -42,16 +42,17 @@ def _read(fh: BinaryIO) -> State | None:
     head = buf[:start]
     buf = buf[start + len(_RESOURCES) - 1:]  # from the newline before the first record
     resources: dict[str, ResourceState] = {}
+    share = ValueSharer()
     while True:
         end = buf.find(_SECTION_END)
         if end >= 0:
             if buf[:end].strip():
-                _add(resources, buf[:end])
+                _add(resources, share, buf[:end])
             tail = buf[end + len(_SECTION_END):] + fh.read()
             break
         cut = buf.rfind(_RECORD_END)
         if cut >= 0:
-            _add(resources, buf[:cut + 6])  # up to and including the record's closing brace
+            _add(resources, share, buf[:cut + 6])  # up to and including the record's closing brace
             buf = buf[cut + 7:]  # after its comma
         more = fh.read(CHUNK)
         if not more:
@@ -65,8 +66,8 @@ def _read(fh: BinaryIO) -> State | None:
     return state
 
 
-def _add(resources: dict[str, ResourceState], records: bytes) -> None:
+def _add(resources: dict[str, ResourceState], share: ValueSharer, records: bytes) -> None:
     """Parse a run of complete `"address": {...}` members of the resources object."""
     parsed = orjson.loads(b"{" + records + b"}")
     for address, record in parsed.items():
-        resources[State.address_key(address)] = ResourceState.loaded(record)
+        resources[State.address_key(address)] = ResourceState.loaded(record, share)
