@@ -28,42 +28,60 @@ _DEPOSED_MARK = "#deposed-"  # how format 1 spelled deposed objects (read for mi
 
 
 _SCALARS = (str, int, float, bool, type(None))
-_NESTED = (str, dict, list)
 
 
 class ValueSharer:
-    """Makes values read from a snapshot share what they repeat: strings (keys too) interned, and
-    small dicts (empty or one key, of scalars or such dicts) held once. A large state repeats the
-    same ids, addresses and small values many times (an attachment's id is its File's id, every
-    attachment names its store, most carry `attributes: {}`); interned strings are also shared
-    with the live view and the instances. Records are replaced, never mutated in place (see
-    `ResourceState.to_dict`), so sharing their values is safe. One sharer per load."""
+    """Makes the records read from a snapshot share what they repeat: string values interned,
+    and small dicts (empty, or one key holding a scalar or such a dict) held once. A large state
+    repeats the same ids, addresses and small values many times (an attachment's id is its
+    File's id, every attachment names its store, most carry `attributes: {}`); interned strings
+    are also shared with the live view and the instances. Records are replaced, never mutated in
+    place (see `ResourceState.to_dict`), so sharing their values is safe. One sharer per load.
+
+    It works in place on freshly parsed JSON, and keeps its loops flat: it runs for every value
+    of every record of a large state."""
 
     def __init__(self) -> None:
         self._dicts: dict[tuple[Any, ...], dict[str, Any]] = {}
         self._shared: set[int] = set()  # ids of the dicts in _dicts (alive as long as this is)
 
-    def __call__(self, value: Any) -> Any:
-        t = type(value)
-        if t is str:
-            return sys.intern(value)
-        if t is list:
-            return [self(v) for v in value]
-        if t is not dict:
-            return value
-        out = {sys.intern(k) if type(k) is str else k: self(v) if type(v) in _NESTED else v
-               for k, v in value.items()}
-        if len(out) > 1:
-            return out
-        key = []
-        for k, v in out.items():
-            if type(v) in _SCALARS:
-                key.append((k, type(v), v))  # the type too: 1, 1.0 and True are equal keys
-            elif id(v) in self._shared:
-                key.append((k, dict, id(v)))
+    def record(self, data: dict[str, Any]) -> dict[str, Any]:
+        return self._values(data)
+
+    def _values(self, d: dict[str, Any]) -> dict[str, Any]:
+        for k, v in d.items():  # replacing values only: the dict does not change size
+            t = type(v)
+            if t is str:
+                d[k] = sys.intern(v)
+            elif t is dict:
+                shared = self._small(v)
+                d[k] = shared if shared is not None else self._values(v)
+            elif t is list:
+                d[k] = [sys.intern(x) if type(x) is str else x for x in v]
+        return d
+
+    def _small(self, d: dict[str, Any]) -> dict[str, Any] | None:
+        """The shared copy of an empty or one-key dict; None for a larger one. Its key holds the
+        value's type too (1, 1.0 and True are equal) and a nested dict by identity (it is shared,
+        so alive as long as this is)."""
+        if not d:
+            key: tuple[Any, ...] = ()
+        elif len(d) == 1:
+            ((k, v),) = d.items()
+            t = type(v)
+            if t is str:
+                v = d[k] = sys.intern(v)
+                key = (k, str, v)
+            elif t in _SCALARS:
+                key = (k, t, v)
+            elif t is dict and len(v) <= 1:
+                v = d[k] = self._small(v)
+                key = (k, dict, id(v))
             else:
-                return out  # a list, or a dict not shared: this one is not shared either
-        shared = self._dicts.setdefault(tuple(key), out)
+                return self._values(d)  # a list, or a larger dict: kept, not shared
+        else:
+            return None
+        shared = self._dicts.setdefault(key, d)
         self._shared.add(id(shared))
         return shared
 
@@ -110,7 +128,7 @@ class ResourceState:
     @classmethod
     def loaded(cls, data: dict[str, Any], share: ValueSharer) -> ResourceState:
         """A record read from a snapshot, its values shared with other records (`ValueSharer`)."""
-        return cls.from_dict({k: share(v) for k, v in data.items()})
+        return cls.from_dict(share.record(data))
 
 
 _RESOURCE_FIELDS = frozenset(ResourceState.__dataclass_fields__)

@@ -11,7 +11,7 @@ import pytest
 from ocigen_iac.errors import StateError
 from ocigen_iac.state import LocalBackend, ResourceState
 from ocigen_iac.state import snapshot as streaming
-from ocigen_iac.state.model import Deposed, Intent, State
+from ocigen_iac.state.model import Deposed, Intent, State, ValueSharer
 
 
 def _state(records: int) -> State:
@@ -71,3 +71,17 @@ def test_a_truncated_snapshot_is_reported_not_half_read(tmp_path: Path) -> None:
     backend.snapshot_path.write_bytes(text[: len(text) // 2])
     with pytest.raises(StateError, match="unreadable"):
         backend.read_snapshot()
+
+
+def test_records_share_small_values_but_never_mix_values_that_only_compare_equal() -> None:
+    share = ValueSharer()
+    records = [share.record(orjson.loads(orjson.dumps(r))) for r in (
+        {"kind": "k", "id": "x", "live": {"attributes": {}}, "attrs": {"n": 1, "m": {}}},
+        {"kind": "k", "id": "x", "live": {"attributes": {}}, "attrs": {"n": True, "m": {"v": 1.0}}},
+        {"kind": "k", "id": "y", "live": {"attributes": {"v": 1}}, "attrs": {"n": 1, "m": {"v": True}}},
+    )]
+    a, b, c = records
+    assert a["live"] is b["live"] and a["id"] is b["id"]  # held once
+    assert c["live"] == {"attributes": {"v": 1}} and c["live"] is not a["live"]
+    assert type(b["attrs"]["n"]) is bool and type(c["attrs"]["m"]["v"]) is bool
+    assert type(b["attrs"]["m"]["v"]) is float and b["attrs"]["m"] is not c["attrs"]["m"]
