@@ -56,6 +56,8 @@ def _short(value: object) -> str:
 
 def topo_order(instances: dict[Address, Instance]) -> list[Instance]:
     """Instances with every dependency before its dependents (stable: document order otherwise)."""
+    if _in_dependency_order(instances):  # the usual case (expansion follows references): no walk
+        return list(instances.values())
     done: dict[Address, Instance] = {}
     visiting: set[Address] = set()
 
@@ -72,6 +74,16 @@ def topo_order(instances: dict[Address, Instance]) -> list[Instance]:
     for inst in instances.values():
         visit(inst)
     return list(done.values())
+
+
+def _in_dependency_order(instances: dict[Address, Instance]) -> bool:
+    seen: set[Address] = set()
+    for address, inst in instances.items():
+        for dep in (*inst.deps, *((inst.parent,) if inst.parent else ())):
+            if dep not in seen and dep in instances:
+                return False
+        seen.add(address)
+    return True
 
 
 class _Planner:
@@ -120,10 +132,18 @@ class _Planner:
         force = {str(a) for a in self.req.force_replace}
         for inst in topo_order(self.req.instances):
             key = str(inst.address)
-            change, drift = self.plan_instance(inst, self.view.get(key), key in force)
+            rs = self.view.get(key)
+            planned, drift = self.plan_instance(inst, rs, key in force)
             if drift is not None:
                 self.plan.drift.append(drift)
             adoption = self.adopting.get(key)
+            if planned is None:  # unchanged: no Change is kept for it (a large no-op plan has 100,000)
+                if adoption is None and key not in self.previous:
+                    self.unchanged += 1
+                    continue
+                assert rs is not None
+                planned = Change(inst.address, inst.kind, Action.NOOP, id=rs.id, parent=inst.parent)
+            change = planned
             if adoption is not None:
                 change = self._decorated(change, inst)
                 change.importing = adoption.state.to_dict()
@@ -148,7 +168,9 @@ class _Planner:
                       after=inst.attrs, id=rs.id if rs else None, deps=inst.deps, parent=inst.parent,
                       location=str(inst.location) if inst.location else None)
 
-    def plan_instance(self, inst: Instance, rs: ResourceState | None, forced: bool) -> tuple[Change, Drift | None]:
+    def plan_instance(self, inst: Instance, rs: ResourceState | None,
+                      forced: bool) -> tuple[Change | None, Drift | None]:
+        """The change an instance needs (None: none) and the drift seen on its object."""
         kind = self.kind(inst.kind)
         after = inst.attrs  # plans never mutate attributes: share, don't copy (60k instances add up)
 
@@ -235,7 +257,7 @@ class _Planner:
             code = ReasonCode.UPDATE_IN_PLACE if config_changed else ReasonCode.DRIFT
             detail = "" if config_changed else "changed outside ocigen-iac"
             return change(Action.UPDATE, code, detail, attrs=diffs, before=current), drift
-        return Change(inst.address, inst.kind, Action.NOOP, id=rs.id, parent=inst.parent), drift
+        return None, drift
 
     # --- tracked objects no longer declared, and deposed ones ------------------------------
     def plan_deletes(self) -> None:
