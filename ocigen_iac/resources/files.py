@@ -102,7 +102,7 @@ class FileSpecModel(_Model):
         return self
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileSpec:
     path: Path  # absolute, confined to the project root unless allowed
     rel_path: str  # relative to the project root, posix separators (for display and state)

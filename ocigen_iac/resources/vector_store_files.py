@@ -69,7 +69,7 @@ class VectorStoreFileBatchSpecModel(_Model):
     chunking_strategy: ChunkingStrategy | None = Field(None, description="applied to every file without its own")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Attachment:
     """One file to attach to a vector store."""
 
