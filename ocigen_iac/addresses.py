@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -137,7 +138,7 @@ def _render(a: Address) -> str:
         out += "[" + json.dumps(a.key, ensure_ascii=False) + "]"
     if a.field is not None:
         out += f".{a.field}[{a.member}]"
-    return out
+    return sys.intern(out)  # one copy, shared with the state's keys and the attrs that name it
 
 
 @lru_cache(maxsize=65536)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -51,7 +52,7 @@ async def _one_chain(make_iter: Callable[..., AsyncIterator[Any]], slim: Slim) -
     out: dict[str, dict[str, Any]] = {}
     async with contextlib.aclosing(make_iter("asc")) as items:
         async for obj in items:
-            out[obj.id] = slim(obj.model_dump())
+            out[sys.intern(obj.id)] = slim(obj.model_dump())
     return out
 
 
@@ -110,7 +111,7 @@ async def _two_chains(make_iter: Callable[[str], AsyncIterator[Any]], slim: Slim
                             m.stopped[order] = True
                             return
                     m.group[order] = t
-                out[obj.id] = item
+                out[sys.intern(obj.id)] = item
                 seen += 1
                 if order == "asc" and desc_task is None and seen >= page_size and not m.asc_alone:
                     desc_task = asyncio.ensure_future(chain("desc"))
@@ -158,7 +159,7 @@ async def _from_cursors(make_iter: Callable[..., AsyncIterator[Any]], slim: Slim
             async for obj in items:
                 if owner.setdefault(obj.id, i) != i:
                     return  # another chain has been here: the rest is its (or a later chain's)
-                out[obj.id] = slim(obj.model_dump())
+                out[sys.intern(obj.id)] = slim(obj.model_dump())
 
     results = await asyncio.gather(*(chain(i, c) for i, c in enumerate([None, *cursors])), return_exceptions=True)
     for i, r in enumerate(results):

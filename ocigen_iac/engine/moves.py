@@ -18,6 +18,8 @@ from ocigen_iac.state.sync import SyncState
 def rename_map(addresses: Iterable[str], moves: list[tuple[Address, Address]]) -> dict[str, str]:
     """old -> new for every address a move touches (moves apply in order)."""
     out: dict[str, str] = {}
+    if not moves:  # the usual case: no need to parse every tracked address
+        return out
     for text in addresses:
         address = Address.parse(text)
         moved = address

@@ -56,6 +56,8 @@ def _short(value: object) -> str:
 
 def topo_order(instances: dict[Address, Instance]) -> list[Instance]:
     """Instances with every dependency before its dependents (stable: document order otherwise)."""
+    if _in_dependency_order(instances):  # the usual case (expansion follows references): no walk
+        return list(instances.values())
     done: dict[Address, Instance] = {}
     visiting: set[Address] = set()
 
@@ -74,6 +76,16 @@ def topo_order(instances: dict[Address, Instance]) -> list[Instance]:
     return list(done.values())
 
 
+def _in_dependency_order(instances: dict[Address, Instance]) -> bool:
+    seen: set[Address] = set()
+    for address, inst in instances.items():
+        for dep in (*inst.deps, *((inst.parent,) if inst.parent else ())):
+            if dep not in seen and dep in instances:
+                return False
+        seen.add(address)
+    return True
+
+
 class _Planner:
     def __init__(self, req: PlanRequest) -> None:
         self.req = req
@@ -81,7 +93,9 @@ class _Planner:
                          targets=[str(t) for t in req.targets], excludes=[str(e) for e in req.excludes])
         self.renames = rename_map(req.state.resources, req.moves)
         self.previous = {new: old for old, new in self.renames.items()}
-        self.view: dict[str, ResourceState] = dict(renamed_state(req.state.resources, self.renames))
+        self.view: dict[str, ResourceState] = renamed_state(req.state.resources, self.renames)
+        if req.adoptions and self.view is req.state.resources:
+            self.view = dict(self.view)  # adoptions are added below; the state itself stays as it is
         self.deposed: list[tuple[str, ResourceState, str]] = [
             (self.renames.get(d.address, d.address), d.resource, "left over from a replacement")
             for d in req.state.deposed]
@@ -118,10 +132,18 @@ class _Planner:
         force = {str(a) for a in self.req.force_replace}
         for inst in topo_order(self.req.instances):
             key = str(inst.address)
-            change, drift = self.plan_instance(inst, self.view.get(key), key in force)
+            rs = self.view.get(key)
+            planned, drift = self.plan_instance(inst, rs, key in force)
             if drift is not None:
                 self.plan.drift.append(drift)
             adoption = self.adopting.get(key)
+            if planned is None:  # unchanged: no Change is kept for it (a large no-op plan has 100,000)
+                if adoption is None and key not in self.previous:
+                    self.unchanged += 1
+                    continue
+                assert rs is not None
+                planned = Change(inst.address, inst.kind, Action.NOOP, id=rs.id, parent=inst.parent)
+            change = planned
             if adoption is not None:
                 change = self._decorated(change, inst)
                 change.importing = adoption.state.to_dict()
@@ -146,7 +168,9 @@ class _Planner:
                       after=inst.attrs, id=rs.id if rs else None, deps=inst.deps, parent=inst.parent,
                       location=str(inst.location) if inst.location else None)
 
-    def plan_instance(self, inst: Instance, rs: ResourceState | None, forced: bool) -> tuple[Change, Drift | None]:
+    def plan_instance(self, inst: Instance, rs: ResourceState | None,
+                      forced: bool) -> tuple[Change | None, Drift | None]:
+        """The change an instance needs (None: none) and the drift seen on its object."""
         kind = self.kind(inst.kind)
         after = inst.attrs  # plans never mutate attributes: share, don't copy (60k instances add up)
 
@@ -233,13 +257,13 @@ class _Planner:
             code = ReasonCode.UPDATE_IN_PLACE if config_changed else ReasonCode.DRIFT
             detail = "" if config_changed else "changed outside ocigen-iac"
             return change(Action.UPDATE, code, detail, attrs=diffs, before=current), drift
-        return Change(inst.address, inst.kind, Action.NOOP, id=rs.id, parent=inst.parent), drift
+        return None, drift
 
     # --- tracked objects no longer declared, and deposed ones ------------------------------
     def plan_deletes(self) -> None:
         destroy = self.req.mode == "destroy"
         doomed = {a: rs for a, rs in self.view.items()
-                  if destroy or Address.parse(a) not in self.req.instances}
+                  if destroy or a not in self.req.instances}  # an Address equals its text
         by_id = {(rs.kind, rs.id): a for a, rs in self.view.items()}
         for address, rs in sorted(doomed.items(), key=lambda item: -registry.depth_of(item[1].kind)):
             kind = self.kind(rs.kind)

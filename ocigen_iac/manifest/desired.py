@@ -14,7 +14,7 @@ from typing import Any
 from ocigen_iac.addresses import Address
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     file: str  # relative to the project root where possible
     line: int
@@ -39,7 +39,7 @@ class Move:
     location: Location | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DesiredResource:
     address: Address
     kind: str  # the manifest kind ("VectorStore")

@@ -24,7 +24,7 @@ from ocigen_iac.errors import PlanError
 from ocigen_iac.manifest.desired import DesiredResource
 from ocigen_iac.manifest.models import PURPOSE_EXTENSIONS, FileExpiresAfter, NonEmptyStr, _Model
 from ocigen_iac.manifest.paths import PathProblem, expand_glob
-from ocigen_iac.resources.base import DocumentKind, Instance, ResourceType, now, recent
+from ocigen_iac.resources.base import DocumentKind, Instance, ResourceType, now, recent, shared_text
 from ocigen_iac.resources.registry import register
 from ocigen_iac.state.model import Intent, ResourceState
 
@@ -102,7 +102,7 @@ class FileSpecModel(_Model):
         return self
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileSpec:
     path: Path  # absolute, confined to the project root unless allowed
     rel_path: str  # relative to the project root, posix separators (for display and state)
@@ -202,6 +202,9 @@ class FileDocument(DocumentKind):
 
 
 # ------------------------------------------------------------------------------------ live
+_LIVE_FIELDS = ("id", "filename", "purpose", "bytes", "created_at", "expires_at", "status")
+
+
 class FileType(ResourceType):
     type: ClassVar[str] = "file"
     collection: ClassVar[str] = "/files"
@@ -211,10 +214,10 @@ class FileType(ResourceType):
     output_fields: ClassVar[tuple[str, ...]] = ("filename",)
 
     async def list_live(self, ctx: RunContext, parent_id: str | None) -> dict[str, dict[str, Any]]:
-        return {f.id: self.slim(f.model_dump()) async for f in ctx.api().iter_files()}
+        return {shared_text(f.id): self.slim(f.model_dump()) async for f in ctx.api().iter_files()}
 
     def slim(self, live: dict[str, Any]) -> dict[str, Any]:
-        return {k: live.get(k) for k in ("id", "filename", "purpose", "bytes", "created_at", "expires_at", "status")}
+        return {k: shared_text(live.get(k)) for k in _LIVE_FIELDS}
 
     async def get_live(self, ctx: RunContext, rs: ResourceState) -> dict[str, Any] | None:
         from ocigen_iac.api import NotFound

@@ -27,7 +27,7 @@ from pydantic import BeforeValidator, Field
 from ocigen_iac.addresses import Address
 from ocigen_iac.manifest.desired import DesiredResource
 from ocigen_iac.manifest.models import MAX_MAP_KEYS, Attributes, ChunkingStrategy, NonEmptyStr, _Model
-from ocigen_iac.resources.base import CreateOutcome, DocumentKind, Instance, ResourceType
+from ocigen_iac.resources.base import CreateOutcome, DocumentKind, Instance, ResourceType, shared_text
 from ocigen_iac.resources.registry import register
 from ocigen_iac.state.model import ResourceState
 
@@ -69,7 +69,7 @@ class VectorStoreFileBatchSpecModel(_Model):
     chunking_strategy: ChunkingStrategy | None = Field(None, description="applied to every file without its own")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Attachment:
     """One file to attach to a vector store."""
 
@@ -206,8 +206,10 @@ class AttachmentType(ResourceType):
     importable: ClassVar[bool] = True
 
     def slim(self, live: dict[str, Any]) -> dict[str, Any]:
-        return {"id": live["id"], "status": live.get("status"), "last_error": live.get("last_error"),
-                "attributes": live.get("attributes"), "created_at": live.get("created_at")}
+        # attributes: None when empty (every reader here takes `or {}`); ids and statuses interned
+        return {"id": shared_text(live["id"]), "status": shared_text(live.get("status")),
+                "last_error": live.get("last_error"), "attributes": live.get("attributes") or None,
+                "created_at": live.get("created_at")}
 
     async def list_live(self, ctx: RunContext, parent_id: str | None) -> dict[str, dict[str, Any]]:
         from ocigen_iac.api import list_complete, spread

@@ -22,6 +22,7 @@ from ocigen_iac.errors import StateError
 from ocigen_iac.state.files import Journal, atomic_write, dump_json
 from ocigen_iac.state.lock import LocalLock, LockInfo
 from ocigen_iac.state.model import State
+from ocigen_iac.state.snapshot import read_streaming
 
 
 class StateBackend(Protocol):
@@ -65,6 +66,9 @@ class LocalBackend:
     def read_snapshot(self) -> State | None:
         if not self.snapshot_path.exists():
             return None
+        streamed = read_streaming(self.snapshot_path)  # large snapshots, without holding them twice
+        if streamed is not None:
+            return streamed
         try:
             data = orjson.loads(self.snapshot_path.read_bytes())
             return State.from_dict(data)

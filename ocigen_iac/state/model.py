@@ -17,6 +17,7 @@ Secrets never enter here: no API keys, no file contents, only ids, hashes and ma
 
 from __future__ import annotations
 
+import sys
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -26,7 +27,66 @@ STATE_FORMAT_VERSION = 2
 _DEPOSED_MARK = "#deposed-"  # how format 1 spelled deposed objects (read for migration only)
 
 
-@dataclass
+_SCALARS = (str, int, float, bool, type(None))
+
+
+class ValueSharer:
+    """Makes the records read from a snapshot share what they repeat: string values interned,
+    and small dicts (empty, or one key holding a scalar or such a dict) held once. A large state
+    repeats the same ids, addresses and small values many times (an attachment's id is its
+    File's id, every attachment names its store, most carry `attributes: {}`); interned strings
+    are also shared with the live view and the instances. Records are replaced, never mutated in
+    place (see `ResourceState.to_dict`), so sharing their values is safe. One sharer per load.
+
+    It works in place on freshly parsed JSON, and keeps its loops flat: it runs for every value
+    of every record of a large state."""
+
+    def __init__(self) -> None:
+        self._dicts: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._shared: set[int] = set()  # ids of the dicts in _dicts (alive as long as this is)
+
+    def record(self, data: dict[str, Any]) -> dict[str, Any]:
+        return self._values(data)
+
+    def _values(self, d: dict[str, Any]) -> dict[str, Any]:
+        for k, v in d.items():  # replacing values only: the dict does not change size
+            t = type(v)
+            if t is str:
+                d[k] = sys.intern(v)
+            elif t is dict:
+                shared = self._small(v)
+                d[k] = shared if shared is not None else self._values(v)
+            elif t is list:
+                d[k] = [sys.intern(x) if type(x) is str else x for x in v]
+        return d
+
+    def _small(self, d: dict[str, Any]) -> dict[str, Any] | None:
+        """The shared copy of an empty or one-key dict; None for a larger one. Its key holds the
+        value's type too (1, 1.0 and True are equal) and a nested dict by identity (it is shared,
+        so alive as long as this is)."""
+        if not d:
+            key: tuple[Any, ...] = ()
+        elif len(d) == 1:
+            ((k, v),) = d.items()
+            t = type(v)
+            if t is str:
+                v = d[k] = sys.intern(v)
+                key = (k, str, v)
+            elif t in _SCALARS:
+                key = (k, t, v)
+            elif t is dict and len(v) <= 1:
+                v = d[k] = self._small(v)
+                key = (k, dict, id(v))
+            else:
+                return self._values(d)  # a list, or a larger dict: kept, not shared
+        else:
+            return None
+        shared = self._dicts.setdefault(key, d)
+        self._shared.add(id(shared))
+        return shared
+
+
+@dataclass(slots=True)
 class ResourceState:
     kind: str  # the resource type (a registered kind's `type`)
     id: str  # live id
@@ -64,6 +124,11 @@ class ResourceState:
         if data.keys() <= _RESOURCE_FIELDS:  # the usual case: no filtering needed
             return cls(**data)
         return cls(**{k: v for k, v in data.items() if k in _RESOURCE_FIELDS})
+
+    @classmethod
+    def loaded(cls, data: dict[str, Any], share: ValueSharer) -> ResourceState:
+        """A record read from a snapshot, its values shared with other records (`ValueSharer`)."""
+        return cls.from_dict(share.record(data))
 
 
 _RESOURCE_FIELDS = frozenset(ResourceState.__dataclass_fields__)
@@ -139,15 +204,21 @@ class State:
                 f"state format_version {version!r} is not supported by this ocigen-iac "
                 f"(expects {STATE_FORMAT_VERSION}); upgrade ocigen-iac or restore a backup"
             )
+        share = ValueSharer()
         return cls(
             lineage=data["lineage"],
             serial=int(data["serial"]),
             env=data.get("env", "default"),
-            resources={a: ResourceState.from_dict(r) for a, r in data.get("resources", {}).items()},
+            resources={cls.address_key(a): ResourceState.loaded(r, share)
+                       for a, r in data.get("resources", {}).items()},
             deposed=[Deposed.from_dict(d) for d in data.get("deposed", [])],
             intents={a: Intent.from_dict(i) for a, i in data.get("intents", {}).items()},
             released=dict(data.get("released", {})),
         )
+
+    @staticmethod
+    def address_key(address: str) -> str:
+        return sys.intern(address)  # the same text as the instance's address (see addresses._render)
 
     # --- the journal's operations (one place; SyncState writes them, replay reads them) ------
     def apply_record(self, record: dict[str, Any]) -> None:
