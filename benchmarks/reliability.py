@@ -69,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(opts.fault_seeds):
             seed = opts.seed * 1000 + i
             out = faults_scenario(work / f"faults-{i}", seed, ledger, CorpusShape())
-            print(f"faults seed {seed}: converged in {out.runs_to_converge[0]} apply run(s); "
+            print(f"faults seed {seed}: converged in {out.runs_to_converge[0]} apply run(s) "
+                  f"(exit codes {', '.join(map(str, out.apply_exits))}); "
                   f"{len(out.duplicates)} duplicates, {len(out.orphans)} orphans", flush=True)
             duplicates += out.duplicates
             orphans += out.orphans

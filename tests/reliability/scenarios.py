@@ -41,6 +41,7 @@ class Outcome:
 
     name: str
     runs_to_converge: list[int] = field(default_factory=list)
+    apply_exits: list[int] = field(default_factory=list)  # fault runs: each apply's exit code
     duplicates: list[str] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # convergence / state-parse problems
@@ -94,10 +95,15 @@ def faults_scenario(workdir: Path, seed: int, ledger: Ledger, shape: CorpusShape
             runs += 1
             r = project.run("apply", "manifests", "--auto-approve")
             last = r.output
+            outcome.apply_exits.append(r.exit_code)
             if r.exit_code == 0:
                 server.set_faults(Faults())
-                converged = project.run("plan", "manifests", "--detailed-exitcode").exit_code == 0
+                after = project.run("plan", "manifests", "--detailed-exitcode")
+                converged = after.exit_code == 0
                 server.set_faults(fault_mix)
+                if not converged:  # "Apply complete!" must mean equal, faults or not
+                    outcome.failures.append(f"seed {seed}: apply {runs} exited 0 but the next plan has changes:\n"
+                                            + after.output[-3000:])
         server.set_faults(Faults())
         project.record_faults()
         outcome.runs_to_converge.append(runs if converged else -1)
