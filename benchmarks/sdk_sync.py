@@ -9,15 +9,17 @@ Connection options: --inference-base, --management-base (vector store create/lis
 management base, everything else on the inference base), --project, --compartment, and
 --api-key-env (the variable holding the API key). --concurrency N (default 8).
 
-`create` makes the store (waits until it is ready, if the service makes a new store wait) and
-uploads every document (N at a time), waits until each is processed (`files.wait_for_processing`,
-as Oracle's samples do: a file attached while still `uploaded` fails), then attaches them with
-`file_batches.create_and_poll`, 500 per batch. (The SDK's `upload_and_poll` does not wait for
-processing, so on such a service it fails every file.) `sync` lists the
-store's files and the project's files, compares them with the documents (name, size, and the
-SHA-256 recorded in FILE at the last upload), uploads what changed, attaches each new file with
-`vector_stores.files.create_and_poll` once it is processed, and deletes the attachment and file it
-replaces, N at a time. `check` is the list-and-compare phase of `sync` alone; it prints the plan as JSON.
+`create` makes the store (waits until it is ready, if the service makes a new store wait), then
+per 500 documents (the file-batch limit): uploads them (N at a time), waits until each is
+processed (`files.wait_for_processing`, as Oracle's samples do: a file attached while still
+`uploaded` fails; waiting only once all are uploaded, so the service processes them meanwhile),
+then attaches them with `file_batches.create_and_poll`. With `--no-processing-wait` (for services
+whose files are usable at once) it is the SDK's own `file_batches.upload_and_poll(max_concurrency=N)`
+instead. `sync` lists the store's files and the project's files, compares them with the documents
+(name, size, and the SHA-256 recorded in FILE at the last upload), uploads what changed, waits
+for those to be processed, attaches each with `vector_stores.files.create_and_poll`, and deletes
+the attachment and file each replaces, N at a time. `check` is the list-and-compare phase of
+`sync` alone; it prints the plan as JSON.
 
 The script depends on nothing from ocigen-iac.
 """
@@ -98,15 +100,21 @@ def create(clients: Clients, args: argparse.Namespace) -> int:
     data = clients.data
 
     def upload(name: str) -> str:
-        f = data.files.create(file=docs[name], purpose="assistants")
-        data.files.wait_for_processing(f.id, poll_interval=POLL_S, max_wait_seconds=300)
-        return f.id
+        return data.files.create(file=docs[name], purpose="assistants").id
+
+    def processed(file_id: str) -> None:
+        data.files.wait_for_processing(file_id, poll_interval=POLL_S, max_wait_seconds=300)
 
     for start in range(0, len(names), BATCH_SIZE):
         chunk = names[start:start + BATCH_SIZE]
-        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-            ids = list(pool.map(upload, chunk))
-        batch = data.vector_stores.file_batches.create_and_poll(store.id, file_ids=ids)
+        if args.no_processing_wait:
+            batch = data.vector_stores.file_batches.upload_and_poll(
+                store.id, files=[docs[n] for n in chunk], max_concurrency=args.concurrency)
+        else:
+            with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+                ids = list(pool.map(upload, chunk))
+                list(pool.map(processed, ids))
+            batch = data.vector_stores.file_batches.create_and_poll(store.id, file_ids=ids)
         if batch.file_counts.completed != len(chunk):
             sys.exit(f"error: batch {batch.id}: {batch.file_counts.completed} of {len(chunk)} files completed "
                      f"({batch.file_counts.failed} failed)")
@@ -159,10 +167,14 @@ def sync(clients: Clients, args: argparse.Namespace) -> int:
         data.vector_stores.files.delete(file_id, vector_store_id=store_id)
         data.files.delete(file_id)
 
-    def replace(name: str) -> str:
-        new = data.files.create(file=docs[name], purpose="assistants")
-        data.files.wait_for_processing(new.id, poll_interval=POLL_S, max_wait_seconds=300)
-        vsf = data.vector_stores.files.create_and_poll(new.id, vector_store_id=store_id)
+    def upload(name: str) -> tuple[str, str]:
+        return name, data.files.create(file=docs[name], purpose="assistants").id
+
+    def attach(item: tuple[str, str]) -> str:
+        name, file_id = item
+        if not args.no_processing_wait:
+            data.files.wait_for_processing(file_id, poll_interval=POLL_S, max_wait_seconds=300)
+        vsf = data.vector_stores.files.create_and_poll(file_id, vector_store_id=store_id)
         if vsf.status != "completed":
             raise RuntimeError(f"{name}: attachment {vsf.status}: {vsf.last_error}")
         for fid in old[name]:  # only once the new file is searchable
@@ -171,7 +183,8 @@ def sync(clients: Clients, args: argparse.Namespace) -> int:
 
     orphans = [fid for name, fid in plan.delete if name not in old]
     with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-        done = list(pool.map(replace, plan.upload))
+        uploaded = list(pool.map(upload, plan.upload))  # all up first: they are processed meanwhile
+        done = list(pool.map(attach, uploaded))
         list(pool.map(remove, orphans))
     recorded = json.loads(args.state.read_text())["sha256"]
     recorded = {n: h for n, h in recorded.items() if n in docs}
@@ -193,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compartment", required=True)
     ap.add_argument("--api-key-env", default="OPENAI_API_KEY")
     ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--no-processing-wait", action="store_true",
+                    help="the service's files are usable at once: use upload_and_poll, attach without waiting")
     args = ap.parse_args(argv)
     clients = connect(args)
     return {"create": create, "sync": sync, "check": check}[args.command](clients, args)

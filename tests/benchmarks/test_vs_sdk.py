@@ -52,3 +52,11 @@ def test_resync_uploads_and_deletes_only_the_edited_documents(runs: dict[str, Si
 def test_new_store_uploads_every_document_once(runs: dict[str, SideRun]) -> None:
     for side in runs.values():
         assert side.samples["A"].routes.get(UPLOAD) == SIZES.docs
+
+
+def test_the_lenient_comparison_uses_the_sdks_own_upload_and_poll(tmp_path: Path) -> None:
+    lenient = VsSdkSizes(docs=12, doc_bytes=500, edits=2, latencies_ms=(0.0,), repeats=1, lenient=True)
+    sdk = run_side(SdkSide, tmp_path, lenient, 0.0)
+    assert len(sdk.final) == lenient.docs and sdk.changed == {f"f{i:05d}.md" for i in edited_indices(lenient)}
+    # upload_and_poll polls the batch, never the files; the strict path waits on each file
+    assert not any(k.startswith("GET /openai/v1/files/{id}") for k in sdk.samples["A"].routes), sdk.samples["A"].routes
