@@ -27,6 +27,7 @@ import asyncio
 import base64
 import contextlib
 import email.utils
+import functools
 import hashlib
 import json as _json
 import re
@@ -88,6 +89,14 @@ class ClientOptions:
     verify_tls: bool = True
     max_retry_after_s: float = 120.0  # a longer server-requested wait fails the call instead
     connect_timeout_s: float = 10.0
+
+
+@functools.cache
+def tls_context(verify: bool) -> Any:
+    """One TLS context per process: loading the CA bundle costs ~50 ms, and a run opens a client
+    for its plan and another for its apply (each in its own event loop). Honours SSL_CERT_FILE /
+    SSL_CERT_DIR as httpx does (trust_env)."""
+    return httpx.create_ssl_context(verify=verify, trust_env=True)
 
 
 def backoff_delay(retry_no: int, base: float, cap: float, rand: float) -> float:
@@ -223,7 +232,7 @@ class Transport:
         limits = httpx.Limits(max_connections=opts.parallelism, max_keepalive_connections=opts.parallelism)
         timeout = httpx.Timeout(opts.timeout_s, connect=min(opts.connect_timeout_s, opts.timeout_s))
         self.http = http or httpx.AsyncClient(
-            limits=limits, timeout=timeout, verify=opts.verify_tls, follow_redirects=False,
+            limits=limits, timeout=timeout, verify=tls_context(opts.verify_tls), follow_redirects=False,
             trust_env=True,  # HTTPS_PROXY / SSL_CERT_FILE from the environment ...
             # ... but never send loopback traffic (the emulator) through a proxy
             mounts={"all://127.0.0.1": None, "all://localhost": None, "all://[::1]": None},
