@@ -127,8 +127,13 @@ class ResourceState:
 
     @classmethod
     def loaded(cls, data: dict[str, Any], share: ValueSharer) -> ResourceState:
-        """A record read from a snapshot, its values shared with other records (`ValueSharer`)."""
-        return cls.from_dict(share.record(data))
+        """A record read from a snapshot, its values shared with other records (`ValueSharer`).
+        Its `dep_ids` keys are addresses: interned, they are the texts the state's keys hold."""
+        data = share.record(data)
+        deps = data.get("dep_ids")
+        if deps:
+            data["dep_ids"] = {sys.intern(k): v for k, v in deps.items()}
+        return cls.from_dict(data)
 
 
 _RESOURCE_FIELDS = frozenset(ResourceState.__dataclass_fields__)
