@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -55,6 +56,9 @@ class HashCache:
                 data = json.loads(cache_file.read_text())
                 if isinstance(data, dict):
                     self._entries = data
+                    for entry in data.values():  # digests: the same texts as the state's (one copy each)
+                        if isinstance(entry, list) and len(entry) == 4 and type(entry[3]) is str:
+                            entry[3] = sys.intern(entry[3])
             except (OSError, ValueError):
                 self._entries = {}
 

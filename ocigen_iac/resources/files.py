@@ -158,7 +158,9 @@ class FileDocument(DocumentKind):
             address = Address(self.prefix, doc.name, m.key)
             # The service keeps only the base name; the address keeps the relative path, so two
             # files of the same name in different folders stay distinct objects.
-            r.add(doc, address, FileSpec(m.path, r.conf.display(m.path), m.path.name, spec.purpose, exp), lifecycle)
+            # texts shared (interned) with the state records and the instances that repeat them
+            r.add(doc, address, FileSpec(m.path, shared_text(r.conf.display(m.path)), shared_text(m.path.name),
+                                         spec.purpose, exp), lifecycle)
             members.append(address)
 
     @staticmethod
