@@ -136,7 +136,7 @@ async def refresh(ctx: RunContext, declared: set[str], instances_ready: Awaitabl
             if depth == 0:
                 listed = await asyncio.gather(*(_list(ctx, k, None, k.type in declared) for k in level))
                 for kind, objects in zip(level, listed, strict=True):
-                    ctx.live.put_all(kind.type, None, objects)
+                    ctx.live.put_all(kind.type, None, objects, kind.unpack)
             else:
                 await _list_children(ctx, level, declared, result, early)
             await _confirm(ctx, level)
@@ -175,7 +175,7 @@ async def _list_children(ctx: RunContext, level: list[ResourceType], declared: s
         expected = kind.expected_children(ctx.live.get(kind.parent_type, pid) or {})
         if expected is not None and len(objects) < expected:  # started before the parent's counts were known
             objects = await kind.list_live(ctx, pid)
-        ctx.live.put_all(kind.type, pid, objects)
+        ctx.live.put_all(kind.type, pid, objects, kind.unpack)
 
     await asyncio.gather(*(one(kind, pid) for kind in level for pid in _alive_parents(ctx, kind, result)))
 
