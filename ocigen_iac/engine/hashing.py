@@ -55,8 +55,9 @@ class HashCache:
             try:
                 data = json.loads(cache_file.read_text())
                 if isinstance(data, dict):
-                    self._entries = data
-                    for entry in data.values():  # digests: the same texts as the state's (one copy each)
+                    # paths and digests interned: the texts the desired set and the state hold
+                    self._entries = {sys.intern(k): v for k, v in data.items()}
+                    for entry in data.values():
                         if isinstance(entry, list) and len(entry) == 4 and type(entry[3]) is str:
                             entry[3] = sys.intern(entry[3])
             except (OSError, ValueError):

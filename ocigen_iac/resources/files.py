@@ -104,11 +104,21 @@ class FileSpecModel(_Model):
 
 @dataclass(frozen=True, slots=True)
 class FileSpec:
-    path: Path  # absolute, confined to the project root unless allowed
+    abs_path: str  # absolute, confined to the project root unless allowed (text: a glob has 100,000)
     rel_path: str  # relative to the project root, posix separators (for display and state)
     filename: str  # name sent to the API (spec.filename, else the base name)
     purpose: str = "assistants"
     expires_after: dict[str, Any] | None = None  # {"anchor": "created_at", "seconds": N}
+
+    @classmethod
+    def of(cls, path: Path, rel_path: str, filename: str, purpose: str,
+           expires_after: dict[str, Any] | None) -> FileSpec:
+        # texts shared (interned) with the hash cache, the state records and the instances
+        return cls(shared_text(str(path)), shared_text(rel_path), shared_text(filename), purpose, expires_after)
+
+    @property
+    def path(self) -> Path:
+        return Path(self.abs_path)
 
 
 def _ext_ok(purpose: str, filename: str) -> bool:
@@ -141,7 +151,7 @@ class FileDocument(DocumentKind):
             if not self._purpose_ok(doc, r, filename, ("spec", "path")):
                 return
             address = Address(self.prefix, doc.name)
-            r.add(doc, address, FileSpec(path, r.conf.display(path), filename, spec.purpose, exp), lifecycle)
+            r.add(doc, address, FileSpec.of(path, r.conf.display(path), filename, spec.purpose, exp), lifecycle)
             members.append(address)
             return
         try:
@@ -158,9 +168,8 @@ class FileDocument(DocumentKind):
             address = Address(self.prefix, doc.name, m.key)
             # The service keeps only the base name; the address keeps the relative path, so two
             # files of the same name in different folders stay distinct objects.
-            # texts shared (interned) with the state records and the instances that repeat them
-            r.add(doc, address, FileSpec(m.path, shared_text(r.conf.display(m.path)), shared_text(m.path.name),
-                                         spec.purpose, exp), lifecycle)
+            r.add(doc, address, FileSpec.of(m.path, r.conf.display(m.path), m.path.name, spec.purpose, exp),
+                  lifecycle)
             members.append(address)
 
     @staticmethod
@@ -184,7 +193,7 @@ class FileDocument(DocumentKind):
 
     def expand(self, res: DesiredResource, x: ExpandContext) -> list[Instance]:
         spec: FileSpec = res.spec
-        sha256, size = x.digests[str(spec.path)]
+        sha256, size = x.digests[spec.abs_path]
         attrs: dict[str, Any] = {
             "filename": spec.filename,
             "purpose": spec.purpose,
