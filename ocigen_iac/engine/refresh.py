@@ -226,13 +226,15 @@ async def _adopt_intents(ctx: RunContext, level: list[ResourceType], result: Ref
 def _adopt_existing(ctx: RunContext, level: list[ResourceType], view: dict[str, ResourceState],
                     result: RefreshResult) -> None:
     """Declared objects state does not track, that already exist on the service."""
+    types = {k.type: k for k in level}
+    untracked = [inst for inst in ctx.instances.values() if inst.kind in types
+                 and str(inst.address) not in view and inst.address not in result.adoptions]
+    if not untracked:  # the usual case (no id map of every record, at the plan's peak of memory)
+        return
     ids = {a: rs.id for a, rs in view.items()}
     ids |= {str(a.address): a.state.id for a in result.adoptions.values()}
-    types = {k.type: k for k in level}
-    for inst in ctx.instances.values():
-        kind = types.get(inst.kind)
-        if kind is None or str(inst.address) in view or inst.address in result.adoptions:
-            continue
+    for inst in untracked:
+        kind = types[inst.kind]
         live = kind.find_existing(ctx, inst, ids)
         if live is None:
             continue
