@@ -104,8 +104,13 @@ def collect_attachments(doc: ParsedDoc, r: Resolver, entries: list[Any], loc: tu
                                   f"at most {MAX_MAP_KEYS} are allowed", "drop some attributes")
                 continue
         chunking = dump(entry.chunking_strategy) or batch_chunking
+        plain: dict[Address, Attachment] = r.scratch.setdefault("plain_attachments", {})
         for address in r.expansion("File", entry.file):
-            out.append((Attachment(address, attrs, chunking), pos))
+            if attrs is None and chunking is None:  # one object for a file however many stores attach it
+                att = plain.get(address) or plain.setdefault(address, Attachment(address))
+            else:
+                att = Attachment(address, attrs, chunking)
+            out.append((att, pos))
     return out
 
 
