@@ -7,6 +7,7 @@ paths), so everything after this step works on addresses, attributes and digests
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,9 @@ def expand_instances(desired: DesiredSet, hashes: HashCache, root: Path, owner_t
                         inst.attrs = rs.attrs
                 x.instances[inst.address] = inst
     root_text = str(root) + os.sep
-    file_digests = {(p[len(root_text):] if p.startswith(root_text) else p): d[0] for p, d in digests.items()}
+    # interned: the relative paths the desired set and the state already hold (100,000 files)
+    file_digests = {sys.intern(p[len(root_text):] if p.startswith(root_text) else p): d[0]
+                    for p, d in digests.items()}
     return x.instances, file_digests
 
 

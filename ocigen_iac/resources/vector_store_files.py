@@ -216,20 +216,22 @@ class AttachmentType(ResourceType):
                 "last_error": live.get("last_error"), "attributes": live.get("attributes") or None,
                 "created_at": live.get("created_at")}
 
-    def _listed(self, live: dict[str, Any]) -> Any:
+    def _listed(self, live: dict[str, Any], times: dict[int, int]) -> Any:
         """What a list keeps: the usual attachment (ingested, no error, no attributes) as its
-        `created_at` alone, the rest as `slim` makes it (`unpack` turns the first back)."""
+        `created_at` alone (one int object per second: a batch attaches hundreds at once), the
+        rest as `slim` makes it (`unpack` turns the first back)."""
         created = live.get("created_at")
         if live.get("status") == "completed" and live.get("last_error") is None and not live.get("attributes") \
                 and type(created) is int:
-            return created
+            return times.setdefault(created, created)
         return self.slim(live)
 
     def unpack(self, object_id: str, packed: Any) -> dict[str, Any]:
         return {"id": object_id, "status": "completed", "last_error": None, "attributes": None, "created_at": packed}
 
     async def list_live(self, ctx: RunContext, parent_id: str | None) -> dict[str, Any]:
-        return await self._list_all(ctx, parent_id, self._listed)
+        times: dict[int, int] = {}
+        return await self._list_all(ctx, parent_id, lambda live: self._listed(live, times))
 
     async def _list_all(self, ctx: RunContext, parent_id: str | None, slim: Any) -> dict[str, Any]:
         from ocigen_iac.api import list_complete, spread
