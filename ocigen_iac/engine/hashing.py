@@ -51,9 +51,15 @@ class HashCache:
         self._dirty = False
         self.bytes_read = 0
         self.files_hashed = 0
-        if cache_file is not None and cache_file.exists():
+        self._released = False
+        self._load()
+
+    def _load(self) -> None:
+        self._entries = {}
+        self._released = False
+        if self.cache_file is not None and self.cache_file.exists():
             try:
-                data = json.loads(cache_file.read_text())
+                data = json.loads(self.cache_file.read_text())
                 if isinstance(data, dict):
                     # paths and digests interned: the texts the desired set and the state hold
                     self._entries = {sys.intern(k): v for k, v in data.items()}
@@ -63,8 +69,19 @@ class HashCache:
             except (OSError, ValueError):
                 self._entries = {}
 
+    def release(self) -> None:
+        """Save what changed and let go of the entries until the next digest (which reads the
+        file again): a plan needs them once, while expanding, and not while it holds the state,
+        the instances and the live view of 100,000 objects."""
+        self.save()
+        if self.cache_file is not None:
+            self._entries = {}
+            self._released = True
+
     def digest(self, path: Path) -> tuple[str, int]:
         """(sha256 hex, size) of `path`, from the cache when its stat key is unchanged."""
+        if self._released:
+            self._load()
         st = os.stat(path)
         key = str(path)
         stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
@@ -97,6 +114,8 @@ class HashCache:
     def digest_many(self, paths: list[Path], workers: int = 4) -> dict[Path, tuple[str, int]]:
         """Digests of many files: cache hits answered from `stat` here, misses hashed on threads
         (hashlib releases the GIL on large buffers, so big files hash in parallel)."""
+        if self._released:
+            self._load()
         out: dict[Path, tuple[str, int]] = {}
         big: list[Path] = []
         for p in paths:
