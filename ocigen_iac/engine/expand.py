@@ -20,8 +20,8 @@ from ocigen_iac.resources import Instance, registry
 from ocigen_iac.state.model import ResourceState
 
 
-def local_paths(desired: DesiredSet) -> list[Path]:
-    paths: list[Path] = []
+def local_paths(desired: DesiredSet) -> list[Path | str]:
+    paths: list[Path | str] = []
     for res in desired.resources.values():
         kind = registry.document_kind(res.kind)
         if kind is not None:

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -78,7 +79,7 @@ class HashCache:
             self._entries = {}
             self._released = True
 
-    def digest(self, path: Path) -> tuple[str, int]:
+    def digest(self, path: Path | str) -> tuple[str, int]:
         """(sha256 hex, size) of `path`, from the cache when its stat key is unchanged."""
         if self._released:
             self._load()
@@ -92,7 +93,7 @@ class HashCache:
         assert result is not None
         return result
 
-    def _hash(self, path: Path, *, small_only: bool = False) -> tuple[str, int] | None:
+    def _hash(self, path: Path | str, *, small_only: bool = False) -> tuple[str, int] | None:
         """Hash `path` and cache the result. With `small_only`, return None (reading nothing) if
         the file is big enough to be worth a thread."""
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
@@ -111,13 +112,13 @@ class HashCache:
             self._dirty = True
         return hexdigest, size
 
-    def digest_many(self, paths: list[Path], workers: int = 4) -> dict[Path, tuple[str, int]]:
+    def digest_many(self, paths: Sequence[Path | str], workers: int = 4) -> dict[Path | str, tuple[str, int]]:
         """Digests of many files: cache hits answered from `stat` here, misses hashed on threads
         (hashlib releases the GIL on large buffers, so big files hash in parallel)."""
         if self._released:
             self._load()
-        out: dict[Path, tuple[str, int]] = {}
-        big: list[Path] = []
+        out: dict[Path | str, tuple[str, int]] = {}
+        big: list[Path | str] = []
         for p in paths:
             cached = self._entries.get(str(p))
             if cached is not None:

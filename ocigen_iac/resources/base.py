@@ -115,7 +115,7 @@ class DocumentKind:
         """Checks across every document of this kind, after all documents were resolved."""
 
     def local_paths(self, res: DesiredResource) -> Iterable[Any]:
-        """Local files whose content the instances hash (Paths)."""
+        """Local files whose content the instances hash (Paths, or absolute paths as text)."""
         return ()
 
     def expand(self, res: DesiredResource, x: ExpandContext) -> list[Instance]:
