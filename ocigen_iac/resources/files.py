@@ -224,8 +224,13 @@ class FileType(ResourceType):
     shown_on_create: ClassVar[tuple[str, ...]] = ("filename", "purpose", "bytes", "expires_after", "source")
     output_fields: ClassVar[tuple[str, ...]] = ("filename",)
 
-    async def list_live(self, ctx: RunContext, parent_id: str | None) -> dict[str, dict[str, Any]]:
-        return {shared_text(f.id): self.slim(f.model_dump()) async for f in ctx.api().iter_files()}
+    async def list_live(self, ctx: RunContext, parent_id: str | None) -> dict[str, Any]:
+        # each file as the tuple of its slim values after the id (88 bytes where the dict takes 272)
+        return {shared_text(f.id): tuple(self.slim(f.model_dump()).values())[1:]
+                async for f in ctx.api().iter_files()}
+
+    def unpack(self, object_id: str, packed: Any) -> dict[str, Any]:
+        return dict(zip(_LIVE_FIELDS, (object_id, *packed), strict=True))
 
     def slim(self, live: dict[str, Any]) -> dict[str, Any]:
         return {k: shared_text(live.get(k)) for k in _LIVE_FIELDS}
@@ -341,7 +346,7 @@ class FileType(ResourceType):
             return obj.model_dump()
 
         async def relist() -> dict[str, dict[str, Any]]:
-            return await self.list_live(ctx, None)
+            return {shared_text(f.id): self.slim(f.model_dump()) async for f in ctx.api().iter_files()}
 
         live = await ctx.create_once(self, change, send, relist)
         if live.get("status") not in (None, *PROCESSED):
