@@ -45,7 +45,7 @@ class ListingIncomplete(MalformedResponse):
     """The service listed fewer objects than it says it holds."""
 
 
-Slim = Callable[[dict[str, Any]], dict[str, Any]]
+Slim = Callable[[dict[str, Any]], Any]  # a dict, or a compact value the caller unpacks
 
 
 async def _one_chain(make_iter: Callable[..., AsyncIterator[Any]], slim: Slim) -> dict[str, dict[str, Any]]:
@@ -84,8 +84,10 @@ async def _two_chains(make_iter: Callable[[str], AsyncIterator[Any]], slim: Slim
             async for obj in items:
                 if m.done or (order == "desc" and m.asc_alone):
                     return
-                item = slim(obj.model_dump())
-                t = item.get("created_at")
+                dumped = obj.model_dump()
+                item = slim(dumped)
+                # what the caller keeps (its time, when it keeps a dict), or a compact value: the object's own
+                t = (item if type(item) is dict else dumped).get("created_at")
                 last = m.group[order]
                 if not isinstance(t, int | float) or (last is not None and ahead(other, float(t), last)):
                     m.asc_alone = True  # no usable order: the ascending chain must see it all

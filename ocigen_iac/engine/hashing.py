@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -50,16 +52,37 @@ class HashCache:
         self._dirty = False
         self.bytes_read = 0
         self.files_hashed = 0
-        if cache_file is not None and cache_file.exists():
+        self._released = False
+        self._load()
+
+    def _load(self) -> None:
+        self._entries = {}
+        self._released = False
+        if self.cache_file is not None and self.cache_file.exists():
             try:
-                data = json.loads(cache_file.read_text())
+                data = json.loads(self.cache_file.read_text())
                 if isinstance(data, dict):
-                    self._entries = data
+                    # paths and digests interned: the texts the desired set and the state hold
+                    self._entries = {sys.intern(k): v for k, v in data.items()}
+                    for entry in data.values():
+                        if isinstance(entry, list) and len(entry) == 4 and type(entry[3]) is str:
+                            entry[3] = sys.intern(entry[3])
             except (OSError, ValueError):
                 self._entries = {}
 
-    def digest(self, path: Path) -> tuple[str, int]:
+    def release(self) -> None:
+        """Save what changed and let go of the entries until the next digest (which reads the
+        file again): a plan needs them once, while expanding, and not while it holds the state,
+        the instances and the live view of 100,000 objects."""
+        self.save()
+        if self.cache_file is not None:
+            self._entries = {}
+            self._released = True
+
+    def digest(self, path: Path | str) -> tuple[str, int]:
         """(sha256 hex, size) of `path`, from the cache when its stat key is unchanged."""
+        if self._released:
+            self._load()
         st = os.stat(path)
         key = str(path)
         stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
@@ -70,7 +93,7 @@ class HashCache:
         assert result is not None
         return result
 
-    def _hash(self, path: Path, *, small_only: bool = False) -> tuple[str, int] | None:
+    def _hash(self, path: Path | str, *, small_only: bool = False) -> tuple[str, int] | None:
         """Hash `path` and cache the result. With `small_only`, return None (reading nothing) if
         the file is big enough to be worth a thread."""
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
@@ -89,11 +112,13 @@ class HashCache:
             self._dirty = True
         return hexdigest, size
 
-    def digest_many(self, paths: list[Path], workers: int = 4) -> dict[Path, tuple[str, int]]:
+    def digest_many(self, paths: Sequence[Path | str], workers: int = 4) -> dict[Path | str, tuple[str, int]]:
         """Digests of many files: cache hits answered from `stat` here, misses hashed on threads
         (hashlib releases the GIL on large buffers, so big files hash in parallel)."""
-        out: dict[Path, tuple[str, int]] = {}
-        big: list[Path] = []
+        if self._released:
+            self._load()
+        out: dict[Path | str, tuple[str, int]] = {}
+        big: list[Path | str] = []
         for p in paths:
             cached = self._entries.get(str(p))
             if cached is not None:

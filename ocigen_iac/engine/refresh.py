@@ -136,7 +136,7 @@ async def refresh(ctx: RunContext, declared: set[str], instances_ready: Awaitabl
             if depth == 0:
                 listed = await asyncio.gather(*(_list(ctx, k, None, k.type in declared) for k in level))
                 for kind, objects in zip(level, listed, strict=True):
-                    ctx.live.put_all(kind.type, None, objects)
+                    ctx.live.put_all(kind.type, None, objects, kind.unpack)
             else:
                 await _list_children(ctx, level, declared, result, early)
             await _confirm(ctx, level)
@@ -175,7 +175,7 @@ async def _list_children(ctx: RunContext, level: list[ResourceType], declared: s
         expected = kind.expected_children(ctx.live.get(kind.parent_type, pid) or {})
         if expected is not None and len(objects) < expected:  # started before the parent's counts were known
             objects = await kind.list_live(ctx, pid)
-        ctx.live.put_all(kind.type, pid, objects)
+        ctx.live.put_all(kind.type, pid, objects, kind.unpack)
 
     await asyncio.gather(*(one(kind, pid) for kind in level for pid in _alive_parents(ctx, kind, result)))
 
@@ -226,13 +226,15 @@ async def _adopt_intents(ctx: RunContext, level: list[ResourceType], result: Ref
 def _adopt_existing(ctx: RunContext, level: list[ResourceType], view: dict[str, ResourceState],
                     result: RefreshResult) -> None:
     """Declared objects state does not track, that already exist on the service."""
+    types = {k.type: k for k in level}
+    untracked = [inst for inst in ctx.instances.values() if inst.kind in types
+                 and str(inst.address) not in view and inst.address not in result.adoptions]
+    if not untracked:  # the usual case (no id map of every record, at the plan's peak of memory)
+        return
     ids = {a: rs.id for a, rs in view.items()}
     ids |= {str(a.address): a.state.id for a in result.adoptions.values()}
-    types = {k.type: k for k in level}
-    for inst in ctx.instances.values():
-        kind = types.get(inst.kind)
-        if kind is None or str(inst.address) in view or inst.address in result.adoptions:
-            continue
+    for inst in untracked:
+        kind = types[inst.kind]
         live = kind.find_existing(ctx, inst, ids)
         if live is None:
             continue

@@ -163,7 +163,8 @@ def declared_types(desired: DesiredSet) -> set[str]:
 
 def expand(ctx: RunContext, desired: DesiredSet) -> dict[str, str]:
     ctx.instances, file_digests = expand_instances(desired, ctx.hashes, ctx.settings.root, ctx.owner_tag,
-                                                   ctx.settings.owner_tag_key)
+                                                   ctx.settings.owner_tag_key, ctx.state.state.resources)
+    ctx.hashes.release()
     return file_digests
 
 

@@ -89,8 +89,8 @@ async def _list(ctx: RunContext, kind: ResourceType) -> dict[str, dict[str, Any]
         objects = await kind.list_live(ctx, None)
     except ApiError as exc:
         return f"GET {kind.collection} failed: {exc}"
-    ctx.live.put_all(kind.type, None, objects)
-    return objects
+    ctx.live.put_all(kind.type, None, objects, kind.unpack)
+    return ctx.live.objects(kind.type)  # as dicts (a type may list its objects compact)
 
 
 async def _one(ctx: RunContext, address: str, kind: ResourceType, rs: ResourceState,

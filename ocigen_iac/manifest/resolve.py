@@ -46,6 +46,7 @@ class Resolver:
         self.moves: list[Move] = []
         self._move_docs: list[tuple[Move, ParsedDoc]] = []
         self.scratch: dict[str, Any] = {}  # per-kind data shared between resolve() and finish()
+        self._locations: dict[Location, Location] = {}
 
     # ------------------------------------------------------------------------------ helpers
     def error(self, doc: ParsedDoc, pos: tuple[int, int], message: str, hint: str = "") -> None:
@@ -54,7 +55,8 @@ class Resolver:
         self.problems.append(Diagnostic(doc.file, pos[0], pos[1], message, hint))
 
     def location(self, doc: ParsedDoc) -> Location:
-        return Location(doc.file, doc.start[0], doc.start[1])
+        where = Location(doc.file, doc.start[0], doc.start[1])
+        return self._locations.setdefault(where, where)  # one per document, not per glob member
 
     def article(self, kind: str) -> str:
         k = self.registry.document_kind(kind)

@@ -115,7 +115,7 @@ class DocumentKind:
         """Checks across every document of this kind, after all documents were resolved."""
 
     def local_paths(self, res: DesiredResource) -> Iterable[Any]:
-        """Local files whose content the instances hash (Paths)."""
+        """Local files whose content the instances hash (Paths, or absolute paths as text)."""
         return ()
 
     def expand(self, res: DesiredResource, x: ExpandContext) -> list[Instance]:
@@ -161,9 +161,15 @@ class ResourceType:
         return {}
 
     # --- refresh ------------------------------------------------------------------------------
-    async def list_live(self, ctx: RunContext, parent_id: str | None) -> dict[str, dict[str, Any]]:
-        """Every live object (of one parent, for children), keyed by id, in as few requests as possible."""
+    async def list_live(self, ctx: RunContext, parent_id: str | None) -> dict[str, Any]:
+        """Every live object (of one parent, for children), keyed by id, in as few requests as
+        possible: each a dict, or a compact value `unpack` turns into one."""
         raise NotImplementedError
+
+    def unpack(self, object_id: str, packed: Any) -> dict[str, Any]:
+        """A listed object that `list_live` kept compact (not a dict), as the dict `slim` makes of
+        it. Types whose lists hold dicts never get here."""
+        raise TypeError(f"{self.type}: a listed object is {type(packed).__name__}, not a dict")
 
     async def get_live(self, ctx: RunContext, rs: ResourceState) -> dict[str, Any] | None:
         """One object by id (lists can lag), or None if it does not exist."""

@@ -85,3 +85,18 @@ def test_records_share_small_values_but_never_mix_values_that_only_compare_equal
     assert c["live"] == {"attributes": {"v": 1}} and c["live"] is not a["live"]
     assert type(b["attrs"]["n"]) is bool and type(c["attrs"]["m"]["v"]) is bool
     assert type(b["attrs"]["m"]["v"]) is float and b["attrs"]["m"] is not c["attrs"]["m"]
+
+
+def test_a_loaded_records_dependency_ids_read_like_the_dict_that_was_saved() -> None:
+    saved = {"vector_store.kb": "vs_1", 'file.docs["a.md"]': "file-1"}
+    rs = ResourceState.loaded({"kind": "vector_store_file", "id": "file-1", "dep_ids": dict(saved)}, ValueSharer())
+    deps = rs.dep_ids
+    assert deps == saved and saved == deps and deps != {"vector_store.kb": "vs_1"}
+    assert dict(deps) == {**deps} == saved and list(deps) == list(saved) and list(deps.items()) == list(saved.items())
+    assert deps["vector_store.kb"] == "vs_1" and deps.get('file.docs["a.md"]') == "file-1" and deps.get("x") is None
+    assert "vector_store.kb" in deps and "vs_1" not in deps and len(deps) == 2
+    with pytest.raises(KeyError):
+        deps["file.other"]
+    assert rs.to_dict()["dep_ids"] == saved and type(rs.to_dict()["dep_ids"]) is dict
+    assert rs == ResourceState("vector_store_file", "file-1", dep_ids=saved)
+    assert repr(deps) == repr(saved)
