@@ -128,3 +128,16 @@ async def wait_lifecycle(ctx: RunContext, what: str, get: Callable[[], Awaitable
         await backoff.wait()
         live = await get()
     return live
+
+
+def data(obj: Any) -> dict[str, Any]:
+    """An SDK model (or list of them) as plain snake_case data."""
+    from ocigen_iac.api.oci_sdk import to_data
+
+    return to_data(obj)
+
+
+def items(collection: Any) -> list[dict[str, Any]]:
+    """The items of an SDK list response (a collection with `items`, or a plain list)."""
+    converted = data(collection)
+    return list(converted.get("items") or []) if isinstance(converted, dict) else list(converted or [])

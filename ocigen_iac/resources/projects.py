@@ -194,7 +194,7 @@ class ProjectType(TaggedAdoption, ResourceType):
             page = None
             for _ in range(MAX_PAGES):
                 resp = await clients.call("genai", "list_generative_ai_projects", comp, limit=PAGE, page=page)
-                for item in _to_items(resp.data):
+                for item in _oci.items(resp.data):
                     if item.get("lifecycle_state") != "DELETED":
                         out[item["id"]] = _slim(item)
                 page = resp.headers.get("opc-next-page")
@@ -216,7 +216,7 @@ class ProjectType(TaggedAdoption, ResourceType):
             resp = await _oci.sdk(ctx).call("genai", "get_generative_ai_project", pid)
         except NotFound:
             return None
-        return _slim(_data(resp.data))
+        return _slim(_oci.data(resp.data))
 
     async def get_live(self, ctx: RunContext, rs: ResourceState) -> dict[str, Any] | None:
         return await self._get(ctx, rs.id)
@@ -297,7 +297,7 @@ class ProjectType(TaggedAdoption, ResourceType):
         async def send() -> dict[str, Any]:
             resp = await clients.call("genai", "create_generative_ai_project", body, opc_retry_token=token,
                                       create=True)
-            return _slim(_data(resp.data))
+            return _slim(_oci.data(resp.data))
 
         async def relist() -> dict[str, dict[str, Any]]:
             return await self.list_live(ctx, None)
@@ -325,7 +325,7 @@ class ProjectType(TaggedAdoption, ResourceType):
             live = await self._wait(ctx, rs.id, ("ACTIVE",))
         body = self._body(a, live, change.before)
         resp = await clients.call("genai", "update_generative_ai_project", rs.id, body)
-        done = await self._wait(ctx, rs.id, ("ACTIVE",), first=_slim(_data(resp.data)))
+        done = await self._wait(ctx, rs.id, ("ACTIVE",), first=_slim(_oci.data(resp.data)))
         return ResourceState(self.type, rs.id, attrs=dict(a), live=self.snapshot(done or live or {}),
                              created_at=rs.created_at)
 
@@ -365,19 +365,6 @@ def _declared_part(live: Any, declared: Any) -> Any:
     if not isinstance(live, dict) or not isinstance(declared, dict):
         return live if declared is not None else None
     return {k: _declared_part(live.get(k), v) for k, v in declared.items() if k in live} or None
-
-
-def _data(obj: Any) -> dict[str, Any]:
-    from ocigen_iac.api.oci_sdk import to_data
-
-    return to_data(obj)
-
-
-def _to_items(data: Any) -> list[dict[str, Any]]:
-    from ocigen_iac.api.oci_sdk import to_data
-
-    converted = to_data(data)
-    return list(converted.get("items") or []) if isinstance(converted, dict) else list(converted or [])
 
 
 register(ProjectDocument(), ProjectType())

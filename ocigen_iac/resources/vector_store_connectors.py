@@ -335,7 +335,7 @@ class ConnectorType(TaggedAdoption, ResourceType):
             page = None
             for _ in range(MAX_PAGES):
                 resp = await clients.call("genai", "list_vector_store_connectors", comp, limit=1000, page=page)
-                for item in _items(resp.data):
+                for item in _oci.items(resp.data):
                     if item.get("lifecycle_state") != "DELETED":
                         out[item["id"]] = _slim(item)
                 page = resp.headers.get("opc-next-page")
@@ -357,7 +357,7 @@ class ConnectorType(TaggedAdoption, ResourceType):
         for _ in range(MAX_PAGES):
             resp = await clients.call("genai", "list_vector_store_connector_file_syncs", live["compartment_id"],
                                       vector_store_connector_id=live["id"], limit=50, page=page)
-            for item in _items(resp.data):
+            for item in _oci.items(resp.data):
                 seen += 1
                 summary = _sync_summary(item)
                 if summary["content"] is not None:
@@ -379,7 +379,7 @@ class ConnectorType(TaggedAdoption, ResourceType):
         for _ in range(MAX_PAGES):
             resp = await clients.call("genai", "list_vector_store_connector_ingestion_logs", cid, status="FAILED",
                                       limit=1000, page=page)
-            paths.extend(str(item.get("file_path")) for item in _items(resp.data))
+            paths.extend(str(item.get("file_path")) for item in _oci.items(resp.data))
             page = resp.headers.get("opc-next-page")
             if not page:
                 break
@@ -392,7 +392,7 @@ class ConnectorType(TaggedAdoption, ResourceType):
             resp = await _oci.sdk(ctx).call("genai", "get_vector_store_connector", cid)
         except NotFound:
             return None
-        live = _slim(_oci_data(resp.data))
+        live = _slim(_oci.data(resp.data))
         return await self._add_syncs(ctx, live) if syncs else live
 
     async def get_live(self, ctx: RunContext, rs: ResourceState) -> dict[str, Any] | None:
@@ -561,7 +561,7 @@ class ConnectorType(TaggedAdoption, ResourceType):
         async def send() -> dict[str, Any]:
             resp = await clients.call("genai", "create_vector_store_connector", body, opc_retry_token=token,
                                       create=True)
-            return _slim(_oci_data(resp.data))
+            return _slim(_oci.data(resp.data))
 
         async def relist() -> dict[str, dict[str, Any]]:
             return await self.list_live(ctx, None)
@@ -582,7 +582,7 @@ class ConnectorType(TaggedAdoption, ResourceType):
         if changed & CONNECTOR_FIELDS:
             resp = await _oci.sdk(ctx).call("genai", "update_vector_store_connector", rs.id,
                                             await self._body(ctx, a, live, change.before))
-            await self._wait(ctx, rs.id, ("ACTIVE",), first=_slim(_oci_data(resp.data)))
+            await self._wait(ctx, rs.id, ("ACTIVE",), first=_slim(_oci.data(resp.data)))
         live = await self._get(ctx, rs.id, syncs=True)
         if live is None:
             raise PlanError(f"vector store connector {rs.id} disappeared during the update")
@@ -665,7 +665,7 @@ class ConnectorType(TaggedAdoption, ResourceType):
             try:
                 resp = await clients.call("genai", "create_vector_store_connector_file_sync", body,
                                           opc_retry_token=token, create=True)
-                started = _oci_data(resp.data)
+                started = _oci.data(resp.data)
                 break
             except OutcomeUnknown:
                 continue  # the same token: the service answers the sync it made, if it made one
@@ -689,7 +689,7 @@ class ConnectorType(TaggedAdoption, ResourceType):
                                  f"{min(ctx.poll_timeout_s, SYNC_WAIT_S):.0f} s; it goes on on the service, "
                                  "and the next apply looks at it again")
             await poll.wait()
-            data = _oci_data((await clients.call("genai", "get_vector_store_connector_file_sync", sid)).data)
+            data = _oci.data((await clients.call("genai", "get_vector_store_connector_file_sync", sid)).data)
         summary = _sync_summary(data)
         summary["details"] = data.get("lifecycle_details")
         total = sum(summary["stats"].values())
@@ -718,17 +718,6 @@ class ConnectorType(TaggedAdoption, ResourceType):
                            dep_ids={store: live["vector_store_id"]}, created_at=live.get("created_at"))
         rs.attrs.update(self.project_live(live, rs, inst))
         return rs, None
-
-
-def _oci_data(obj: Any) -> dict[str, Any]:
-    from ocigen_iac.api.oci_sdk import to_data
-
-    return to_data(obj)
-
-
-def _items(data: Any) -> list[dict[str, Any]]:
-    converted = _oci_data(data)
-    return list(converted.get("items") or []) if isinstance(converted, dict) else list(converted or [])
 
 
 register(ConnectorDocument(), ConnectorType())
