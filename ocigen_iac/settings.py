@@ -40,6 +40,10 @@ class StateSettings:
     stale_lock_after_s: float = 3600.0  # a lock older than this is *reported* stale, never broken
 
 
+# The run's scope key for the OpenAI-Project header: settings.project, or a managed Project's OCID
+PROJECT_SCOPE = "project"
+
+
 @dataclass(frozen=True)
 class Settings:
     root: Path  # project root: ocigen.yaml lives here; paths are confined below it
@@ -60,6 +64,13 @@ class Settings:
     owner: str | None = None  # the project's identity in ownership tags (None: the state's lineage)
     send_legacy_compartment_header: bool = True  # also send `CompartmentId` (harmless legacy)
     local: bool = False  # --local: the embedded emulator, no credentials
+
+    def target_identity(self) -> dict[str, object]:
+        """What a saved plan must find unchanged: the target and the values it was planned with."""
+        return {"env": self.env, PROJECT_SCOPE: self.project, "compartment": self.compartment,
+                "inference": self.inference_base if not self.local else "local",
+                "management": self.vector_store_base if not self.local else "local",
+                "vars": self.vars, "owner": self.owner}
 
 
 def default_endpoints(region: str, realm_domain: str, auth: AuthSettings) -> tuple[str, str]:

@@ -40,7 +40,7 @@ from ocigen_iac.engine.verify import touched_parents, verify_apply
 from ocigen_iac.errors import Interrupted, PlanError, StateError
 from ocigen_iac.manifest.desired import DesiredSet
 from ocigen_iac.resources import registry
-from ocigen_iac.settings import Settings
+from ocigen_iac.settings import PROJECT_SCOPE, Settings
 from ocigen_iac.state import SyncState, make_backend
 from ocigen_iac.state.files import atomic_write, dump_json
 
@@ -64,11 +64,7 @@ class RunOptions:
 
 
 def settings_digest(settings: Settings) -> str:
-    material = {"env": settings.env, "project": settings.project, "compartment": settings.compartment,
-                "inference": settings.inference_base if not settings.local else "local",
-                "management": settings.vector_store_base if not settings.local else "local",
-                "vars": settings.vars, "owner": settings.owner}
-    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(settings.target_identity(), sort_keys=True).encode()).hexdigest()
 
 
 def parse_addresses(texts: list[str], flag: str) -> list[Address]:
@@ -148,7 +144,7 @@ def make_context(settings: Settings, sync: SyncState, opts: RunOptions, reporter
     ctx = RunContext(settings=settings, state=sync, hashes=hashes, reporter=reporter,
                      poll_timeout_s=opts.poll_timeout_s)
     if settings.project:
-        ctx.scope["project"] = settings.project
+        ctx.scope[PROJECT_SCOPE] = settings.project
     return ctx
 
 

@@ -41,6 +41,7 @@ from ocigen_iac.resources import _oci
 from ocigen_iac.resources.base import DocumentKind, Instance, ResourceType
 from ocigen_iac.resources.ownership import DEFAULT_OWNER_KEY, TaggedAdoption
 from ocigen_iac.resources.registry import register
+from ocigen_iac.settings import PROJECT_SCOPE
 from ocigen_iac.state.model import ResourceState
 
 if TYPE_CHECKING:
@@ -164,7 +165,7 @@ def _slim(data: dict[str, Any]) -> dict[str, Any]:
 class ProjectType(TaggedAdoption, ResourceType):
     type: ClassVar[str] = "genai_project"
     collection: ClassVar[str] = "/20231130/generativeAiProjects"
-    provides_scope: ClassVar[frozenset[str]] = frozenset({"project"})
+    provides_scope: ClassVar[frozenset[str]] = frozenset({PROJECT_SCOPE})
     update_fields: ClassVar[frozenset[str]] = frozenset({"display_name", "description", "compartment_id", *CONFIGS,
                                                          "freeform_tags", "ownership"})
     shown_on_create: ClassVar[tuple[str, ...]] = ("display_name", "description", "compartment_id", *CONFIGS,
@@ -172,7 +173,7 @@ class ProjectType(TaggedAdoption, ResourceType):
     output_fields: ClassVar[tuple[str, ...]] = ("display_name", "compartment_id")
 
     def scope(self, rs: ResourceState) -> dict[str, str]:
-        return {"project": rs.id}
+        return {PROJECT_SCOPE: rs.id}
 
     # --- refresh ------------------------------------------------------------------------------
     def _compartments(self, ctx: RunContext) -> set[str]:
