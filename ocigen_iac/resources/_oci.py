@@ -141,3 +141,24 @@ def items(collection: Any) -> list[dict[str, Any]]:
     """The items of an SDK list response (a collection with `items`, or a plain list)."""
     converted = data(collection)
     return list(converted.get("items") or []) if isinstance(converted, dict) else list(converted or [])
+
+
+async def create_with_retry_token(ctx: RunContext, rtype: Any, change: Any, operation: str, body: dict[str, Any],
+                                  slim: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    """A control-plane create sent with an `opc-retry-token` made for it: a create whose response
+    is lost is sent again with the same token and answered with the object already made. The token
+    is in `ctx.extras` before the intent is recorded, so the intent's fingerprint carries it."""
+    import uuid
+
+    token = uuid.uuid4().hex
+    ctx.extras[("retry_token", str(change.address))] = token
+    clients = sdk(ctx)
+
+    async def send() -> dict[str, Any]:
+        resp = await clients.call("genai", operation, body, opc_retry_token=token, create=True)
+        return slim(data(resp.data))
+
+    async def relist() -> dict[str, dict[str, Any]]:
+        return await rtype.list_live(ctx, None)
+
+    return await ctx.create_once(rtype, change, send, relist)

@@ -27,7 +27,6 @@ project that carries this project's tag but is not tracked (state lost) is propo
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
@@ -290,20 +289,8 @@ class ProjectType(TaggedAdoption, ResourceType):
 
     async def create(self, ctx: RunContext, change: Change) -> ResourceState:
         a = change.after or {}
-        token = uuid.uuid4().hex
-        ctx.extras[("retry_token", str(change.address))] = token
         body = {"compartmentId": a["compartment_id"], **self._body(a, None, None)}
-        clients = _oci.sdk(ctx)
-
-        async def send() -> dict[str, Any]:
-            resp = await clients.call("genai", "create_generative_ai_project", body, opc_retry_token=token,
-                                      create=True)
-            return _slim(_oci.data(resp.data))
-
-        async def relist() -> dict[str, dict[str, Any]]:
-            return await self.list_live(ctx, None)
-
-        live = await ctx.create_once(self, change, send, relist)
+        live = await _oci.create_with_retry_token(ctx, self, change, "create_generative_ai_project", body, _slim)
         ready = await self._wait(ctx, live["id"], ("ACTIVE",))
         if ready is None:
             from ocigen_iac.errors import PlanError

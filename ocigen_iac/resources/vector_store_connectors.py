@@ -550,23 +550,11 @@ class ConnectorType(TaggedAdoption, ResourceType):
 
     async def _create(self, ctx: RunContext, change: Change) -> ResourceState:
         a = change.after or {}
-        token = uuid.uuid4().hex
-        ctx.extras[("retry_token", str(change.address))] = token
         body = {"compartmentId": a["compartment_id"], "vectorStoreId": ctx.id_of(a["vector_store"]),
                 **await self._body(ctx, a, None, None)}
         if a.get("vault_secret_id"):
             body["vaultSecretId"] = a["vault_secret_id"]
-        clients = _oci.sdk(ctx)
-
-        async def send() -> dict[str, Any]:
-            resp = await clients.call("genai", "create_vector_store_connector", body, opc_retry_token=token,
-                                      create=True)
-            return _slim(_oci.data(resp.data))
-
-        async def relist() -> dict[str, dict[str, Any]]:
-            return await self.list_live(ctx, None)
-
-        live = await ctx.create_once(self, change, send, relist)
+        live = await _oci.create_with_retry_token(ctx, self, change, "create_vector_store_connector", body, _slim)
         ready = await self._wait(ctx, live["id"], ("ACTIVE",), syncs=True)
         if ready is None:
             raise PlanError(f"vector store connector {live['id']} disappeared while it was being created")
