@@ -162,3 +162,33 @@ async def create_with_retry_token(ctx: RunContext, rtype: Any, change: Any, oper
         return await rtype.list_live(ctx, None)
 
     return await ctx.create_once(rtype, change, send, relist)
+
+
+async def list_owned(ctx: RunContext, kind: str, operation: str, slim: Callable[[dict[str, Any]], dict[str, Any]],
+                     *, page_size: int = 1000, max_pages: int = 100
+                     ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+    """Every live object of a control-plane kind in the compartments this run knows (ocigen.yaml's,
+    and those of the objects and pending creates state holds), bounded in pages; and those of them
+    worth a closer look: tracked by state, or carrying an ownership tag (adoption candidates)."""
+    compartments = {ctx.settings.compartment} if ctx.settings.compartment else set()
+    for rs in ctx.state.state.resources.values():
+        if rs.kind == kind and rs.attrs.get("compartment_id"):
+            compartments.add(rs.attrs["compartment_id"])
+    for intent in ctx.state.state.intents.values():
+        if intent.kind == kind and (intent.fingerprint.get("attrs") or {}).get("compartment_id"):
+            compartments.add(intent.fingerprint["attrs"]["compartment_id"])
+    clients = sdk(ctx)
+    out: dict[str, dict[str, Any]] = {}
+    for comp in sorted(compartments):
+        page = None
+        for _ in range(max_pages):
+            resp = await clients.call("genai", operation, comp, limit=page_size, page=page)
+            for item in items(resp.data):
+                if item.get("lifecycle_state") != "DELETED":
+                    out[item["id"]] = slim(item)
+            page = resp.headers.get("opc-next-page")
+            if not page:
+                break
+    tracked = {rs.id for rs in ctx.state.state.resources.values() if rs.kind == kind}
+    key = ctx.settings.owner_tag_key
+    return out, [o for o in out.values() if o["id"] in tracked or key in o["freeform_tags"]]

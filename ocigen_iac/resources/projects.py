@@ -175,34 +175,11 @@ class ProjectType(TaggedAdoption, ResourceType):
         return {PROJECT_SCOPE: rs.id}
 
     # --- refresh ------------------------------------------------------------------------------
-    def _compartments(self, ctx: RunContext) -> set[str]:
-        found = {ctx.settings.compartment} if ctx.settings.compartment else set()
-        for rs in ctx.state.state.resources.values():
-            if rs.kind == self.type and rs.attrs.get("compartment_id"):
-                found.add(rs.attrs["compartment_id"])
-        for intent in ctx.state.state.intents.values():
-            if intent.kind == self.type and intent.fingerprint.get("compartment_id"):
-                found.add(intent.fingerprint["compartment_id"])
-        return found
-
     async def list_live(self, ctx: RunContext, parent_id: str | None) -> dict[str, dict[str, Any]]:
         import asyncio
 
-        clients = _oci.sdk(ctx)
-        out: dict[str, dict[str, Any]] = {}
-        for comp in sorted(self._compartments(ctx)):
-            page = None
-            for _ in range(MAX_PAGES):
-                resp = await clients.call("genai", "list_generative_ai_projects", comp, limit=PAGE, page=page)
-                for item in _oci.items(resp.data):
-                    if item.get("lifecycle_state") != "DELETED":
-                        out[item["id"]] = _slim(item)
-                page = resp.headers.get("opc-next-page")
-                if not page:
-                    break
-        tracked = {rs.id for rs in ctx.state.state.resources.values() if rs.kind == self.type}
-        key = ctx.settings.owner_tag_key
-        wanted = [p for p in out.values() if p["id"] in tracked or key in p["freeform_tags"]]
+        out, wanted = await _oci.list_owned(ctx, self.type, "list_generative_ai_projects", _slim,
+                                            page_size=PAGE, max_pages=MAX_PAGES)
         full = await asyncio.gather(*(self._get(ctx, p["id"]) for p in wanted))  # lists omit the configs
         for item in full:
             if item is not None:

@@ -316,34 +316,11 @@ class ConnectorType(TaggedAdoption, ResourceType):
         return str(change.address)
 
     # --- refresh ------------------------------------------------------------------------------
-    def _compartments(self, ctx: RunContext) -> set[str]:
-        found = {ctx.settings.compartment} if ctx.settings.compartment else set()
-        for rs in ctx.state.state.resources.values():
-            if rs.kind == self.type and rs.attrs.get("compartment_id"):
-                found.add(rs.attrs["compartment_id"])
-        for intent in ctx.state.state.intents.values():
-            if intent.kind == self.type and (intent.fingerprint.get("attrs") or {}).get("compartment_id"):
-                found.add(intent.fingerprint["attrs"]["compartment_id"])
-        return found
-
     async def list_live(self, ctx: RunContext, parent_id: str | None) -> dict[str, dict[str, Any]]:
         import asyncio
 
-        clients = _oci.sdk(ctx)
-        out: dict[str, dict[str, Any]] = {}
-        for comp in sorted(self._compartments(ctx)):
-            page = None
-            for _ in range(MAX_PAGES):
-                resp = await clients.call("genai", "list_vector_store_connectors", comp, limit=1000, page=page)
-                for item in _oci.items(resp.data):
-                    if item.get("lifecycle_state") != "DELETED":
-                        out[item["id"]] = _slim(item)
-                page = resp.headers.get("opc-next-page")
-                if not page:
-                    break
-        tracked = {rs.id for rs in ctx.state.state.resources.values() if rs.kind == self.type}
-        key = ctx.settings.owner_tag_key
-        wanted = [c for c in out.values() if c["id"] in tracked or key in c["freeform_tags"]]
+        out, wanted = await _oci.list_owned(ctx, self.type, "list_vector_store_connectors", _slim,
+                                            max_pages=MAX_PAGES)
         await asyncio.gather(*(self._add_syncs(ctx, c) for c in wanted))
         return out
 
