@@ -5,11 +5,13 @@ page's cursor: listed alone it costs pages x round-trip. Two ways to walk severa
 
 * **From known cursors** (the usual case: state knows the ids of the files it attached). Chains
   start at the beginning and after a few known ids spread over the collection, all in the same
-  order; each stops as soon as it reads an object another chain has read. Every chain is a
-  contiguous run and each stops only where another run has been, so together they cover the
-  collection from the first object to the last, whatever the order of ties. A cursor that no
-  longer exists only drops its chain. About pages / chains round-trips, one page of overlap
-  per chain.
+  order; each stops as soon as it reads an object another chain has read, or the id another
+  chain starts after (that chain reads what follows it: handing over there costs no page).
+  Every chain is a contiguous run and each stops only where another run has been or will go on,
+  so together they cover the collection from the first object to the last, whatever the order
+  of ties. A cursor that no longer exists only drops its chain (a chain handed over to one that
+  then fails makes the listing start again as one chain). About pages / chains round-trips; when
+  state's order is the service's, no page is read twice.
 
 * **From both ends** (nothing known yet): one chain ascending and one descending by `created_at`,
   until together they provably cover the collection. The proof must not assume the two orders
@@ -146,7 +148,8 @@ def spread(known: list[str], expected_total: int | None, page_size: int) -> list
     chains = min(MAX_CHAINS, max(1, (pages + 1) // 2))
     if chains < 2 or len(known) < chains:
         return []
-    return [known[(len(known) * j) // chains] for j in range(1, chains)]
+    # a chain starts *after* its cursor: the id ending each earlier run of whole pages
+    return [known[(len(known) * j) // chains - 1] for j in range(1, chains)]
 
 
 async def _from_cursors(make_iter: Callable[..., AsyncIterator[Any]], slim: Slim,
@@ -155,6 +158,8 @@ async def _from_cursors(make_iter: Callable[..., AsyncIterator[Any]], slim: Slim
 
     out: dict[str, dict[str, Any]] = {}
     owner: dict[str, int] = {}
+    starts_after = {c: i for i, c in reversed(list(enumerate(cursors, start=1)))}
+    handed_to: set[int] = set()
 
     async def chain(i: int, after: str | None) -> None:
         async with contextlib.aclosing(make_iter("asc", after)) as items:
@@ -162,11 +167,17 @@ async def _from_cursors(make_iter: Callable[..., AsyncIterator[Any]], slim: Slim
                 if owner.setdefault(obj.id, i) != i:
                     return  # another chain has been here: the rest is its (or a later chain's)
                 out[sys.intern(obj.id)] = slim(obj.model_dump())
+                successor = starts_after.get(obj.id)
+                if successor is not None and successor != i:
+                    handed_to.add(successor)
+                    return  # what follows this id is that chain's first page
 
     results = await asyncio.gather(*(chain(i, c) for i, c in enumerate([None, *cursors])), return_exceptions=True)
     for i, r in enumerate(results):
         if isinstance(r, BaseException) and (i == 0 or not isinstance(r, ApiError)):
             raise r  # the chain from the start must work; a stale cursor (ApiError) only drops its chain
+    if any(isinstance(results[i], BaseException) for i in handed_to):
+        return await _one_chain(make_iter, slim)  # a chain we stopped for did not run: no gap allowed
     return out
 
 
