@@ -273,9 +273,10 @@ def run_apply(settings: Settings, desired: DesiredSet, opts: RunOptions, *, mode
                 from ocigen_iac.api import NotSent
 
                 try:
-                    await _verify_and_repair(ctx, desired, plan, opts, result, cancel, abort)
+                    repaired = await _verify_and_repair(ctx, desired, plan, opts, result, cancel, abort)
                     if not result.missing and not result.failures and not result.cancelled:
-                        await record_observed(ctx, touched_parents(plan))
+                        if repaired:  # the first reading predates the repair
+                            await record_observed(ctx, touched_parents(plan))
                         if not opts.skip_checks:
                             result.checks = await run_declared_checks(ctx, desired, touched_parents(plan))
                 except NotSent:  # Ctrl-C while verifying: what was applied is saved; verify next time
@@ -303,8 +304,12 @@ async def run_declared_checks(ctx: RunContext, desired: DesiredSet, touched: set
 
 
 async def _verify_and_repair(ctx: RunContext, desired: DesiredSet, plan: Plan, opts: RunOptions,
-                             result: ApplyResult, cancel: asyncio.Event, abort: asyncio.Event) -> None:
-    problems = await verify_apply(ctx, plan, ctx.instances)
+                             result: ApplyResult, cancel: asyncio.Event, abort: asyncio.Event) -> bool:
+    """Verify, repairing in bounded rounds; True if a repair ran. The touched parents' observed
+    values (file counts, usage) are read beside the first verification: one round trip, not two."""
+    problems, _ = await asyncio.gather(verify_apply(ctx, plan, ctx.instances),
+                                       record_observed(ctx, touched_parents(plan)))
+    repaired = False
     for round_no in range(1, REPAIR_ROUNDS + 1):
         if not problems or cancel.is_set():
             break
@@ -315,6 +320,7 @@ async def _verify_and_repair(ctx: RunContext, desired: DesiredSet, plan: Plan, o
         repair = await refresh_and_plan(ctx, desired, "normal", repair_opts)
         if not repair.changes:
             break
+        repaired = True
         again = await apply_plan(ctx, repair, parallelism=opts.parallelism, cancel=cancel, abort=abort)
         again.cancelled = again.cancelled or cancel.is_set()
         result.added += again.added
@@ -326,9 +332,10 @@ async def _verify_and_repair(ctx: RunContext, desired: DesiredSet, plan: Plan, o
         result.repaired += len(repair.changes)
         result.cancelled = again.cancelled
         if again.failures or again.cancelled:
-            return
+            return repaired
         problems = await verify_apply(ctx, plan, ctx.instances)
     result.missing = problems
+    return repaired
 
 
 async def _accept_drift(ctx: RunContext, plan: Plan, settings: Settings, opts: RunOptions) -> None:
