@@ -12,6 +12,7 @@ then rests on filename + size + time, and the plan says so.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,16 @@ VERIFY_CONTENT_MAX_BYTES = 8 << 20
 PROCESSED = ("processed", "uploaded_and_processed")
 UNPROCESSED = "files_not_yet_processed"  # ctx.extras key: ids uploaded (or adopted) this run, maybe still processing
 PROCESSING_WAIT_S = 300.0
+PROCESSING_POLL_BY_GET_MAX = 16  # pending files read one by one (in parallel) rather than listed
+
+
+async def _file_now(ctx: RunContext, file_id: str) -> dict[str, Any] | None:
+    from ocigen_iac.api import NotFound
+
+    try:
+        return (await ctx.api().get_file(file_id)).model_dump()
+    except NotFound:
+        return None  # gone: nothing to wait for (as when a listing does not show it)
 
 
 async def ensure_processed(ctx: RunContext, file_ids: list[str]) -> None:
@@ -57,11 +68,9 @@ async def ensure_processed(ctx: RunContext, file_ids: list[str]) -> None:
         return
     backoff = Backoff(ctx.clock, first=0.15, factor=1.3, cap=2.0, timeout_s=min(ctx.poll_timeout_s, PROCESSING_WAIT_S))
     while True:
-        if len(pending) <= 3:
-            live = {}
-            for fid in pending:
-                obj = await ctx.api().get_file(fid)
-                live[fid] = obj.model_dump()
+        if len(pending) <= PROCESSING_POLL_BY_GET_MAX:  # a few reads at once beat listing every file
+            ids = sorted(pending)
+            live = dict(zip(ids, await asyncio.gather(*(_file_now(ctx, fid) for fid in ids)), strict=True))
         else:
             live = {f.id: f.model_dump() async for f in ctx.api().iter_files()}
         for fid in list(pending):

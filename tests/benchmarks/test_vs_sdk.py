@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks.vs_sdk import OcigenSide, SdkSide, SideRun, VsSdkSizes, edited_indices, run_side
 
-SIZES = VsSdkSizes(docs=30, doc_bytes=2000, edits=3, latencies_ms=(0.0,), repeats=1)
+SIZES = VsSdkSizes(docs=30, doc_bytes=2000, edits=5, latencies_ms=(0.0,), repeats=1)
 UPLOAD = "POST /openai/v1/files"
 DELETE_FILE = "DELETE /openai/v1/files/{id}"
 DETACH = "DELETE /openai/v1/vector_stores/{id}/files/{file_id}"
@@ -47,6 +47,12 @@ def test_resync_uploads_and_deletes_only_the_edited_documents(runs: dict[str, Si
     assert routes.get(UPLOAD) == SIZES.edits
     assert routes.get(DELETE_FILE) == SIZES.edits
     assert routes.get(DETACH, 0) <= SIZES.edits
+
+
+def test_resync_waits_for_processing_by_reading_only_the_new_files(runs: dict[str, SideRun]) -> None:
+    routes = runs["ocigen-iac"].samples["B"].routes
+    assert routes.get("GET /openai/v1/files") == 1, routes  # the refresh's one listing, no re-listing per poll
+    assert routes.get("GET /openai/v1/files/{id}", 0) >= SIZES.edits, routes
 
 
 def test_new_store_uploads_every_document_once(runs: dict[str, SideRun]) -> None:
