@@ -39,7 +39,7 @@ VERIFY_CONTENT_MAX_BYTES = 8 << 20
 PROCESSED = ("processed", "uploaded_and_processed")
 UNPROCESSED = "files_not_yet_processed"  # ctx.extras key: ids uploaded (or adopted) this run, maybe still processing
 PROCESSING_WAIT_S = 300.0
-PROCESSING_POLL_BY_GET_MAX = 16  # pending files read one by one (in parallel) rather than listed
+PROCESSING_POLL_BY_GET_MAX = 16  # pending files read one by one (in one round) rather than listed
 
 
 async def _file_now(ctx: RunContext, file_id: str) -> dict[str, Any] | None:
@@ -66,9 +66,12 @@ async def ensure_processed(ctx: RunContext, file_ids: list[str]) -> None:
     pending = set(file_ids) & known
     if not pending:
         return
-    backoff = Backoff(ctx.clock, first=0.15, factor=1.3, cap=2.0, timeout_s=min(ctx.poll_timeout_s, PROCESSING_WAIT_S))
+    # poll often at first, then back off: a short wait overshoots little, a long one costs few
+    # requests (a poll reads only the pending files, unless there are many)
+    backoff = Backoff(ctx.clock, first=0.1, factor=1.25, cap=2.0, timeout_s=min(ctx.poll_timeout_s, PROCESSING_WAIT_S))
     while True:
-        if len(pending) <= PROCESSING_POLL_BY_GET_MAX:  # a few reads at once beat listing every file
+        # a few reads, all in flight at once, beat listing every file
+        if len(pending) <= min(PROCESSING_POLL_BY_GET_MAX, ctx.api().opts.parallelism):
             ids = sorted(pending)
             live = dict(zip(ids, await asyncio.gather(*(_file_now(ctx, fid) for fid in ids)), strict=True))
         else:
