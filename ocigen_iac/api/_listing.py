@@ -146,10 +146,12 @@ def spread(known: list[str], expected_total: int | None, page_size: int) -> list
     well as the caller can tell), about one chain per two pages."""
     pages = -(-(expected_total or len(known)) // page_size)
     chains = min(MAX_CHAINS, max(1, (pages + 1) // 2))
-    if chains < 2 or len(known) < chains:
+    known_pages = -(-len(known) // page_size)
+    if chains < 2 or known_pages < chains:
         return []
-    # a chain starts *after* its cursor: the id ending each earlier run of whole pages
-    return [known[(len(known) * j) // chains - 1] for j in range(1, chains)]
+    # a chain starts *after* its cursor: each cursor ends a whole page, so every chain but the
+    # last reads only full pages and together they read no more pages than one chain would
+    return [known[page_size * ((known_pages * j) // chains) - 1] for j in range(1, chains)]
 
 
 async def _from_cursors(make_iter: Callable[..., AsyncIterator[Any]], slim: Slim,

@@ -159,6 +159,17 @@ def test_evenly_spread_cursors_cut_the_sequential_pages() -> None:
     assert c.pages["asc"] == 10
 
 
+@pytest.mark.parametrize("n", [1000, 1500, 2345, 5000, 10_000])
+def test_chains_read_no_more_pages_than_one_chain_when_state_knows_the_order(n: int) -> None:
+    from ocigen_iac.api import spread
+
+    c = CursorCollection([1000 + i // 500 for i in range(n)])  # batches of 500 sharing a second
+    cursors = spread([o.id for o in c.items], n, PAGE)
+    out = asyncio.run(list_complete(c.make_iter, what="t", page_size=PAGE, expected_total=n, cursors=cursors))
+    assert len(out) == n
+    assert c.pages["asc"] == -(-n // PAGE)  # the page-count floor
+
+
 def test_a_chain_handed_over_to_that_then_fails_does_not_leave_a_gap() -> None:
     from ocigen_iac.api import spread
 
