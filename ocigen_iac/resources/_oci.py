@@ -130,6 +130,24 @@ async def wait_lifecycle(ctx: RunContext, what: str, get: Callable[[], Awaitable
     return live
 
 
+async def delete_and_wait(ctx: RunContext, wait: Callable[..., Awaitable[dict[str, Any] | None]], object_id: str,
+                          operation: str) -> str | None:
+    """Delete a control-plane object once it has settled (not mid-create or mid-update), then wait
+    until it is DELETED; one already gone or deleting is only waited for. `wait(ctx, id, done,
+    first=...)` is the kind's `wait_lifecycle`. A 404 on the way: a note, not a failure."""
+    from ocigen_iac.api import NotFound
+
+    try:
+        live = await wait(ctx, object_id, ("ACTIVE", "FAILED", *GONE_STATES))
+        if live is not None and live.get("lifecycle_state") not in GONE_STATES:
+            await sdk(ctx).call("genai", operation, object_id)
+            live = None  # read it again: the delete has only started
+        await wait(ctx, object_id, ("DELETED",), first=live)
+    except NotFound as exc:
+        return f"already gone or not permitted ({exc.code or 404})"
+    return None
+
+
 def data(obj: Any) -> dict[str, Any]:
     """An SDK model (or list of them) as plain snake_case data."""
     from ocigen_iac.api.oci_sdk import to_data

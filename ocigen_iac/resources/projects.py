@@ -295,18 +295,7 @@ class ProjectType(TaggedAdoption, ResourceType):
                              created_at=rs.created_at)
 
     async def delete(self, ctx: RunContext, rs: ResourceState) -> str | None:
-        from ocigen_iac.api import NotFound
-
-        try:
-            live = await self._wait(ctx, rs.id, ("ACTIVE", "FAILED", *_oci.GONE_STATES))
-            if live is None or live.get("lifecycle_state") in _oci.GONE_STATES:
-                await self._wait(ctx, rs.id, ("DELETED",), first=live)
-                return None
-            await _oci.sdk(ctx).call("genai", "delete_generative_ai_project", rs.id)
-            await self._wait(ctx, rs.id, ("DELETED",))
-        except NotFound as exc:
-            return f"already gone or not permitted ({exc.code or 404})"
-        return None
+        return await _oci.delete_and_wait(ctx, self._wait, rs.id, "delete_generative_ai_project")
 
     async def import_object(self, ctx: RunContext, inst: Instance, object_id: str,
                             ids: dict[str, str]) -> tuple[ResourceState, str | None]:

@@ -662,16 +662,7 @@ class ConnectorType(TaggedAdoption, ResourceType):
         return summary
 
     async def delete(self, ctx: RunContext, rs: ResourceState) -> str | None:
-        from ocigen_iac.api import NotFound
-
-        try:
-            live = await self._wait(ctx, rs.id, ("ACTIVE", "FAILED", *_oci.GONE_STATES))
-            if live is not None and live.get("lifecycle_state") not in _oci.GONE_STATES:
-                await _oci.sdk(ctx).call("genai", "delete_vector_store_connector", rs.id)
-            await self._wait(ctx, rs.id, ("DELETED",))
-        except NotFound as exc:
-            return f"already gone or not permitted ({exc.code or 404})"
-        return None
+        return await _oci.delete_and_wait(ctx, self._wait, rs.id, "delete_vector_store_connector")
 
     async def import_object(self, ctx: RunContext, inst: Instance, object_id: str,
                             ids: dict[str, str]) -> tuple[ResourceState, str | None]:
