@@ -37,7 +37,7 @@ from ocigen_iac.settings import Settings, default_endpoints
 
 from ._auth import build_auth
 from ._exceptions import ApiError, MalformedResponse, parse_error_body
-from ._pagination import paginate
+from ._pagination import paginate, paginate_pages
 from ._transport import ClientOptions, Clock, Transport
 from ._upload import MultipartFile
 from .models import (
@@ -47,6 +47,7 @@ from .models import (
     FileObject,
     VectorStore,
     VectorStoreFile,
+    listing_view,
     parse,
 )
 
@@ -244,6 +245,14 @@ class GenAIClient:
                                 what="list_files"):
             yield f
 
+    async def iter_file_pages(self, fields: tuple[str, ...], purpose: str | None = None,
+                              ) -> AsyncIterator[list[dict[str, Any]]]:
+        """Files a page at a time, each as a dict of `fields` (see `models.listing_view`)."""
+        fetch = self._lister(self.inference_base, "/files", route="/files", operation="list_files")
+        async for page in paginate_pages(fetch, listing_view(FileObject, fields), limit=FILES_PAGE_LIMIT,
+                                         params={"purpose": purpose}, what="list_files"):
+            yield page
+
     async def get_file(self, file_id: str) -> FileObject:
         return await self._one(FileObject, "GET", self.inference_base, f"/files/{_seg(file_id)}",
                                route="/files/{id}", operation="get_file")
@@ -312,6 +321,17 @@ class GenAIClient:
         async for f in paginate(fetch, VectorStoreFile, limit=PAGE_LIMIT, params={"filter": status, "order": order},
                                 what="list_vector_store_files", start_after=after):
             yield f
+
+    async def iter_vector_store_file_pages(self, vs_id: str, fields: tuple[str, ...], *, status: str | None = None,
+                                           order: str | None = None, after: str | None = None,
+                                           ) -> AsyncIterator[list[dict[str, Any]]]:
+        """`iter_vector_store_files` a page at a time, each file as a dict of `fields`."""
+        fetch = self._lister(self.inference_base, f"/vector_stores/{_seg(vs_id)}/files",
+                             route="/vector_stores/{id}/files", operation="list_vector_store_files", vs=True)
+        async for page in paginate_pages(fetch, listing_view(VectorStoreFile, fields), limit=PAGE_LIMIT,
+                                         params={"filter": status, "order": order},
+                                         what="list_vector_store_files", start_after=after):
+            yield page
 
     async def get_vector_store_file(self, vs_id: str, file_id: str) -> VectorStoreFile:
         return await self._one(VectorStoreFile, "GET", self.inference_base,

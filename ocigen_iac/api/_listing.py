@@ -52,9 +52,10 @@ Slim = Callable[[dict[str, Any]], Any]  # a dict, or a compact value the caller 
 
 async def _one_chain(make_iter: Callable[..., AsyncIterator[Any]], slim: Slim) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    async with contextlib.aclosing(make_iter("asc")) as items:
-        async for obj in items:
-            out[sys.intern(obj.id)] = slim(obj.model_dump())
+    async with contextlib.aclosing(make_iter("asc")) as pages:
+        async for page in pages:
+            for obj in page:
+                out[sys.intern(obj["id"])] = slim(obj)
     return out
 
 
@@ -82,43 +83,43 @@ async def _two_chains(make_iter: Callable[[str], AsyncIterator[Any]], slim: Slim
         nonlocal desc_task
         other = "desc" if order == "asc" else "asc"
         seen = repeats = 0
-        async with contextlib.aclosing(make_iter(order)) as items:
-            async for obj in items:
-                if m.done or (order == "desc" and m.asc_alone):
-                    return
-                dumped = obj.model_dump()
-                item = slim(dumped)
-                # what the caller keeps (its time, when it keeps a dict), or a compact value: the object's own
-                t = (item if type(item) is dict else dumped).get("created_at")
-                last = m.group[order]
-                if not isinstance(t, int | float) or (last is not None and ahead(other, float(t), last)):
-                    m.asc_alone = True  # no usable order: the ascending chain must see it all
-                    t = None
-                if order == "desc":
-                    repeats = repeats + 1 if obj.id in out else 0
-                    if repeats >= page_size:  # one big group read twice: leave it to the ascending chain
-                        m.asc_alone = True
+        async with contextlib.aclosing(make_iter(order)) as pages:
+            async for page in pages:
+                for obj in page:
+                    if m.done or (order == "desc" and m.asc_alone):
                         return
-                if t is not None and not m.asc_alone:
-                    t = float(t)
-                    theirs = m.group[other]
-                    if m.finisher == order and last is not None and t != last:
-                        m.done = True  # finished the shared group: everything was seen
-                        return
-                    if theirs is not None and m.finisher is None:
-                        if ahead(order, t, theirs):  # the other chain covers all of this time already
-                            m.done = True
+                    item = slim(obj)
+                    # what the caller keeps (its time, when it keeps a dict), or a compact value: the object's own
+                    t = (item if type(item) is dict else obj).get("created_at")
+                    last = m.group[order]
+                    if not isinstance(t, int | float) or (last is not None and ahead(other, float(t), last)):
+                        m.asc_alone = True  # no usable order: the ascending chain must see it all
+                        t = None
+                    if order == "desc":
+                        repeats = repeats + 1 if obj["id"] in out else 0
+                        if repeats >= page_size:  # one big group read twice: leave it to the ascending chain
+                            m.asc_alone = True
                             return
-                        if t == theirs:  # we reached the group the other is reading
-                            m.group[order] = t
-                            m.finisher = other  # it finishes the group; we are done
-                            m.stopped[order] = True
+                    if t is not None and not m.asc_alone:
+                        t = float(t)
+                        theirs = m.group[other]
+                        if m.finisher == order and last is not None and t != last:
+                            m.done = True  # finished the shared group: everything was seen
                             return
-                    m.group[order] = t
-                out[sys.intern(obj.id)] = item
-                seen += 1
-                if order == "asc" and desc_task is None and seen >= page_size and not m.asc_alone:
-                    desc_task = asyncio.ensure_future(chain("desc"))
+                        if theirs is not None and m.finisher is None:
+                            if ahead(order, t, theirs):  # the other chain covers all of this time already
+                                m.done = True
+                                return
+                            if t == theirs:  # we reached the group the other is reading
+                                m.group[order] = t
+                                m.finisher = other  # it finishes the group; we are done
+                                m.stopped[order] = True
+                                return
+                        m.group[order] = t
+                    out[sys.intern(obj["id"])] = item
+                    seen += 1
+                    if order == "asc" and desc_task is None and seen >= page_size and not m.asc_alone:
+                        desc_task = asyncio.ensure_future(chain("desc"))
         # reached the far end: this chain alone covered everything from where it started
         if order == "asc" or (not m.asc_alone and m.finisher != "asc"):
             m.done = True
@@ -164,15 +165,17 @@ async def _from_cursors(make_iter: Callable[..., AsyncIterator[Any]], slim: Slim
     handed_to: set[int] = set()
 
     async def chain(i: int, after: str | None) -> None:
-        async with contextlib.aclosing(make_iter("asc", after)) as items:
-            async for obj in items:
-                if owner.setdefault(obj.id, i) != i:
-                    return  # another chain has been here: the rest is its (or a later chain's)
-                out[sys.intern(obj.id)] = slim(obj.model_dump())
-                successor = starts_after.get(obj.id)
-                if successor is not None and successor != i:
-                    handed_to.add(successor)
-                    return  # what follows this id is that chain's first page
+        async with contextlib.aclosing(make_iter("asc", after)) as pages:
+            async for page in pages:
+                for obj in page:
+                    oid = sys.intern(obj["id"])
+                    if owner.setdefault(oid, i) != i:
+                        return  # another chain has been here: the rest is its (or a later chain's)
+                    out[oid] = slim(obj)
+                    successor = starts_after.get(oid)
+                    if successor is not None and successor != i:
+                        handed_to.add(successor)
+                        return  # what follows this id is that chain's first page
 
     results = await asyncio.gather(*(chain(i, c) for i, c in enumerate([None, *cursors])), return_exceptions=True)
     for i, r in enumerate(results):
@@ -193,7 +196,8 @@ async def list_complete(
     cursors: list[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Every object of a collection, keyed by id. `make_iter(order, after=None)` lists it in that
-    order (starting after `after`); `cursors`: ids known to be in it, spread over it."""
+    order (starting after `after`), a page (a list of dicts with an "id") at a time; `cursors`:
+    ids known to be in it, spread over it."""
     if cursors:
         out = await _from_cursors(make_iter, slim, cursors)
     else:

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from ._exceptions import MalformedResponse
-from .models import parse
+from .models import parse, parse_page
 
-__all__ = ["MAX_PAGES", "paginate"]
+__all__ = ["MAX_PAGES", "paginate", "paginate_pages"]
 
 MAX_PAGES = 100_000
 
@@ -37,7 +37,32 @@ async def paginate(
     max_pages: int = MAX_PAGES,
     start_after: str | None = None,
 ) -> AsyncIterator[M]:
-    """`start_after`: begin after this object (a cursor the caller already knows)."""
+    """Each item as a `model`. `start_after`: begin after this object (a cursor the caller knows)."""
+    async for data, method, url in _pages(fetch, limit=limit, params=params, what=what, max_pages=max_pages,
+                                          start_after=start_after):
+        for item in data:
+            yield parse(model, item, what=what, method=method, url=url)
+
+
+async def paginate_pages(
+    fetch: FetchPage,
+    view: TypeAdapter[list[dict[str, Any]]],
+    *,
+    limit: int,
+    params: dict[str, Any] | None = None,
+    what: str = "list",
+    max_pages: int = MAX_PAGES,
+    start_after: str | None = None,
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Each page as a list of plain dicts, validated by a `models.listing_view` in one call."""
+    async for data, method, url in _pages(fetch, limit=limit, params=params, what=what, max_pages=max_pages,
+                                          start_after=start_after):
+        yield parse_page(view, data, what=what, method=method, url=url)
+
+
+async def _pages(fetch: FetchPage, *, limit: int, params: dict[str, Any] | None, what: str, max_pages: int,
+                 start_after: str | None) -> AsyncIterator[tuple[list[Any], str, str]]:
+    """The paging loop: each non-empty page's raw `data`, with the request's method and url."""
     base = {k: v for k, v in (params or {}).items() if v is not None}
     after: str | None = start_after
     seen_cursors: set[str] = set()
@@ -53,8 +78,7 @@ async def paginate(
         data: list[Any] = body["data"]
         if not data:
             return
-        for item in data:
-            yield parse(model, item, what=what, method=method, url=url)
+        yield data, method, url
         last = data[-1].get("id") if isinstance(data[-1], dict) else None
         has_more = body.get("has_more")
         if has_more is None:

@@ -238,8 +238,8 @@ class FileType(ResourceType):
 
     async def list_live(self, ctx: RunContext, parent_id: str | None) -> dict[str, Any]:
         # each file as the tuple of its slim values after the id (88 bytes where the dict takes 272)
-        return {shared_text(f.id): tuple(self.slim(f.model_dump()).values())[1:]
-                async for f in ctx.api().iter_files()}
+        return {shared_text(f["id"]): tuple(self.slim(f).values())[1:]
+                async for page in ctx.api().iter_file_pages(_LIVE_FIELDS) for f in page}
 
     def unpack(self, object_id: str, packed: Any) -> dict[str, Any]:
         return dict(zip(_LIVE_FIELDS, (object_id, *packed), strict=True))
@@ -358,7 +358,8 @@ class FileType(ResourceType):
             return obj.model_dump()
 
         async def relist() -> dict[str, dict[str, Any]]:
-            return {shared_text(f.id): self.slim(f.model_dump()) async for f in ctx.api().iter_files()}
+            return {shared_text(f["id"]): self.slim(f)
+                    async for page in ctx.api().iter_file_pages(_LIVE_FIELDS) for f in page}
 
         live = await ctx.create_once(self, change, send, relist)
         if live.get("status") not in (None, *PROCESSED):

@@ -44,6 +44,7 @@ INGEST_RETRIES = 2  # in-run re-attach rounds for transient ingestion failures
 NEW_STORE_WAIT_S = 60.0  # how long a just-made store may answer 404 on the data plane
 VERIFY_BY_GET_MAX = 50  # after apply, read back up to this many touched attachments one by one
 FIELD = "files"
+_SLIM_FIELDS = ("id", "status", "last_error", "attributes", "created_at")  # what a listing keeps
 
 
 # ------------------------------------------------------------------------------------ manifest
@@ -210,7 +211,7 @@ class AttachmentType(ResourceType):
     shown_on_create: ClassVar[tuple[str, ...]] = ("vector_store", "file", "attributes", "chunking_strategy")
     importable: ClassVar[bool] = True
 
-    def slim(self, live: dict[str, Any]) -> dict[str, Any]:
+    def slim(self, live: dict[str, Any]) -> dict[str, Any]:  # of _SLIM_FIELDS
         # attributes: None when empty (every reader here takes `or {}`); ids and statuses interned
         return {"id": shared_text(live["id"]), "status": shared_text(live.get("status")),
                 "last_error": live.get("last_error"), "attributes": live.get("attributes") or None,
@@ -245,7 +246,8 @@ class AttachmentType(ResourceType):
                         if r.kind == self.type and r.parent_id == parent_id), key=lambda r: (r.created_at or 0, r.id))
         client = ctx.api()
         return await list_complete(
-            lambda order, after=None: client.iter_vector_store_files(parent_id, order=order, after=after),
+            lambda order, after=None: client.iter_vector_store_file_pages(parent_id, _SLIM_FIELDS, order=order,
+                                                                          after=after),
             what=f"the files of vector store {parent_id}", slim=slim, expected_total=total,
             cursors=spread([r.id for r in known], total, 100))
 

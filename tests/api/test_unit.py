@@ -313,6 +313,48 @@ def test_pagination_never_loops_forever(pages) -> None:  # type: ignore[no-untyp
         run(go())
 
 
+def test_page_views_list_the_same_objects_as_the_per_item_models() -> None:
+    items = [{"id": f"file-{i}", "object": "vector_store.file", "status": "failed", "created_at": 1700000000 + i,
+              "last_error": {"code": "server_error", "message": "boom", "extra": 1}, "attributes": {"k": "v"},
+              "usage_bytes": 9} for i in range(8)]
+    fields = ("id", "status", "last_error", "attributes", "created_at")
+    seen: list[httpx.Request] = []
+
+    async def go() -> None:
+        async with mock_client(_pager(items, seen)) as c:
+            per_item = [f.model_dump() async for f in c.iter_vector_store_files("vs_1", order="asc")]
+            seen.clear()
+            pages = [page async for page in c.iter_vector_store_file_pages("vs_1", fields, order="asc")]
+            assert len(pages) == len(seen) == 3 and seen[1].url.params["after"] == "file-2"
+            assert seen[0].url.params["order"] == "asc"
+            listed = [item for page in pages for item in page]
+            # the fields asked for, as the model reads them (a nested model becomes a plain dict)
+            assert listed == [{k: d[k] for k in fields if k != "last_error"}
+                              | {"last_error": {"code": "server_error", "message": "boom"}} for d in per_item]
+            assert all(type(item["last_error"]) is dict for item in listed)
+            files = [f async for page in c.iter_file_pages(("id", "bytes")) for f in page]
+            assert files == [{"id": i["id"]} for i in items]  # a field the object lacks is not made up
+
+    run(go())
+
+
+@pytest.mark.parametrize("bad, problem", [
+    ({"status": "completed"}, "0.id: Field required"),
+    ({"id": "f", "created_at": "yesterday"}, "0.created_at"),
+    ({"id": "f", "last_error": "boom"}, "0.last_error"),
+    ("not an object", "0: Input should be a valid dictionary"),
+])
+def test_a_page_view_refuses_what_the_model_refuses(bad: object, problem: str) -> None:
+    from ocigen_iac.api.models import listing_view, parse_page
+
+    with pytest.raises(MalformedResponse):
+        models.parse(models.VectorStoreFile, bad)  # the per-item path refuses it too
+    view = listing_view(models.VectorStoreFile, ("id", "status", "last_error", "created_at"))
+    with pytest.raises(MalformedResponse, match="list_vector_store_files") as ei:
+        parse_page(view, [bad], what="list_vector_store_files")
+    assert problem in str(ei.value)  # where in the page, and what is wrong
+
+
 # ---------------------------------------------------------------- retries
 
 

@@ -20,7 +20,7 @@ class Obj:
     id: str
     created_at: Any
 
-    def model_dump(self) -> dict[str, Any]:
+    def as_listed(self) -> dict[str, Any]:
         return {"id": self.id, "created_at": self.created_at}
 
 
@@ -47,14 +47,13 @@ class FakeCollection:
 
         return sorted(self.items, key=key)
 
-    def make_iter(self, order: str) -> AsyncIterator[Obj]:
-        async def gen() -> AsyncIterator[Obj]:
+    def make_iter(self, order: str) -> AsyncIterator[list[dict[str, Any]]]:
+        async def gen() -> AsyncIterator[list[dict[str, Any]]]:
             items = self.ordered(order)
             for start in range(0, len(items), PAGE):
                 self.pages[order] += 1
                 await asyncio.sleep(0)  # a round-trip: lets the other chain run
-                for o in items[start:start + PAGE]:
-                    yield o
+                yield [o.as_listed() for o in items[start:start + PAGE]]
         return gen()
 
 
@@ -116,8 +115,9 @@ def test_random_time_groups_are_always_listed_completely() -> None:
 class CursorCollection(FakeCollection):
     """Also answers `after=<id>` in ascending order, like a keyset cursor."""
 
-    def make_iter(self, order: str, after: str | None = None) -> AsyncIterator[Obj]:  # type: ignore[override]
-        async def gen() -> AsyncIterator[Obj]:
+    def make_iter(self, order: str, after: str | None = None,  # type: ignore[override]
+                  ) -> AsyncIterator[list[dict[str, Any]]]:
+        async def gen() -> AsyncIterator[list[dict[str, Any]]]:
             items = self.ordered(order)
             if after is not None:
                 ids = [o.id for o in items]
@@ -128,8 +128,7 @@ class CursorCollection(FakeCollection):
             for start in range(0, len(items), PAGE):
                 self.pages[order] += 1
                 await asyncio.sleep(0)
-                for o in items[start:start + PAGE]:
-                    yield o
+                yield [o.as_listed() for o in items[start:start + PAGE]]
         return gen()
 
 
@@ -174,7 +173,7 @@ def test_a_chain_handed_over_to_that_then_fails_does_not_leave_a_gap() -> None:
     from ocigen_iac.api import spread
 
     class Flaky(CursorCollection):
-        def make_iter(self, order: str, after: str | None = None) -> AsyncIterator[Obj]:
+        def make_iter(self, order: str, after: str | None = None) -> AsyncIterator[list[dict[str, Any]]]:
             if after == broken:  # the id exists (the chain before reads it) but listing after it fails
                 from ocigen_iac.api import ApiError
                 raise ApiError(400, "invalid_cursor", f"cannot list after {after}")
