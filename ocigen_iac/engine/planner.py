@@ -78,16 +78,24 @@ def topo_order(instances: dict[Address, Instance]) -> list[Instance]:
 
 def _in_dependency_order(instances: dict[Address, Instance]) -> bool:
     # Only what something depends on is remembered (a few thousand files and stores, not every
-    # one of 100,000 instances: this runs at the plan's peak of memory).
-    needed = {dep for inst in instances.values() for dep in (*inst.deps, *((inst.parent,) if inst.parent else ()))
-              if dep in instances}
-    seen: set[Address] = set()
+    # one of 100,000 instances: this runs at the plan's peak of memory). Keyed by the addresses'
+    # texts: hashing a str is done in C, hashing an Address calls Python (this sees every edge).
+    needed: set[str] = set()
+    for inst in instances.values():
+        needed.update(dep._text for dep in inst.deps)
+        if inst.parent is not None:
+            needed.add(inst.parent._text)
+    needed.intersection_update(a._text for a in instances)
+    seen: set[str] = set()
     for address, inst in instances.items():
-        for dep in (*inst.deps, *((inst.parent,) if inst.parent else ())):
-            if dep not in seen and dep in needed:
+        parent = inst.parent
+        if parent is not None and parent._text in needed and parent._text not in seen:
+            return False
+        for dep in inst.deps:
+            if dep._text in needed and dep._text not in seen:
                 return False
-        if address in needed:
-            seen.add(address)
+        if address._text in needed:
+            seen.add(address._text)
     return True
 
 
@@ -113,6 +121,7 @@ class _Planner:
             self.view[key] = adoption.state
             self.adopting[key] = adoption
         self.decided: dict[str, Change] = {}
+        self.renewing: set[str] = set()  # declared addresses whose change makes a new object
         self.unchanged = 0
         self._pointing: dict[tuple[str, str], list[tuple[str, ResourceState]]] | None = None
         self._by_dep: dict[Address, set[str]] | None = None
@@ -123,8 +132,7 @@ class _Planner:
 
     def current_id(self, address: Address | str) -> str | None:
         key = str(address)
-        c = self.decided.get(key)
-        if c is not None and c.action.makes_new_object:
+        if key in self.renewing:
             return _NEW
         rs = self.view.get(key)
         return rs.id if rs is not None else None
@@ -162,7 +170,9 @@ class _Planner:
                 if change.action == Action.NOOP:
                     change.action = Action.MOVE
             self.decided[key] = change
-            if change.action == Action.NOOP:
+            if change.action.makes_new_object:
+                self.renewing.add(key)
+            elif change.action == Action.NOOP:
                 self.unchanged += 1
 
     def _decorated(self, change: Change, inst: Instance) -> Change:
@@ -191,7 +201,7 @@ class _Planner:
                       if released else "")
             return change(Action.CREATE, ReasonCode.NEW, detail), None
 
-        if inst.parent is not None and self.current_id(inst.parent) == _NEW:
+        if inst.parent is not None and inst.parent._text in self.renewing:
             return change(Action.CREATE, ReasonCode.PARENT_REPLACED, f"{inst.parent} gets a new object",
                           before=dict(rs.attrs)), None
 
@@ -226,10 +236,12 @@ class _Planner:
 
         # Re-point: its identity is a dependency's object, and that object is new or another one.
         if not ignore_all:
-            pointed = self.pointed(kind, rs)
+            pointed: dict[str, str] | None = None
             for dep in inst.deps:
                 if dep == inst.parent or not kind.follows(inst, dep):
                     continue
+                if pointed is None:
+                    pointed = self.pointed(kind, rs)
                 now, then = self.current_id(dep), pointed.get(str(dep))
                 if now == _NEW or (then is not None and now is not None and now != then):
                     action = Action.REPLACE if kind.can_coexist(inst, rs, True) else Action.REPLACE_DESTROY_FIRST
@@ -237,13 +249,15 @@ class _Planner:
                               f"it still uses {then}, but {dep} is now {now}")
                     return change(action, ReasonCode.DEPENDENCY_REPLACED, detail, attrs=diffs, before=current), drift
 
+        failure = kind.failure(live)
+        if not diffs and not failure and not forced:
+            return None, drift  # the usual case of a large no-op plan: nothing below applies
         replace = Action.REPLACE if kind.can_coexist(inst, rs, False) else Action.REPLACE_DESTROY_FIRST
         forcing = [d for d in diffs if d.forces_replacement]
-        renewed = [d for d in inst.deps if d != inst.parent and self.current_id(d) == _NEW]
-        if renewed and forcing and not ignore_all:  # a copy of a dependency that changed with it
+        renewed = [d for d in inst.deps if d != inst.parent and d._text in self.renewing] if forcing else []
+        if renewed and not ignore_all:  # a copy of a dependency that changed with it (forcing)
             return change(replace, ReasonCode.DEPENDENCY_REPLACED, f"{renewed[0]} is replaced", attrs=diffs,
                           before=current), drift
-        failure = kind.failure(live)
         if failure:
             return change(replace, ReasonCode.INGESTION_FAILED, failure, attrs=diffs, before=current), drift
         if forced:

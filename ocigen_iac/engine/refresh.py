@@ -188,10 +188,16 @@ async def _confirm(ctx: RunContext, level: list[ResourceType]) -> None:
             ctx.live.put(kind.type, rs.parent_id if kind.parent_type else None, live)
 
     jobs = []
+    types = {kind.type for kind in level}
+    by_type: dict[str, list[ResourceState]] = {t: [] for t in types}
+    for r in ctx.state.state.resources.values():  # one pass over a large state, not one per kind
+        if r.kind in types:
+            by_type[r.kind].append(r)
+    for d in ctx.state.state.deposed:
+        if d.resource.kind in types:
+            by_type[d.resource.kind].append(d.resource)
     for kind in level:
-        records = [r for r in ctx.state.state.resources.values() if r.kind == kind.type]
-        records += [d.resource for d in ctx.state.state.deposed if d.resource.kind == kind.type]
-        for rs in records:
+        for rs in by_type[kind.type]:
             parent = rs.parent_id if kind.parent_type else None
             if parent is not None and not ctx.live.listed(kind.type, parent):
                 continue  # its parent is gone: so is it
