@@ -67,15 +67,18 @@ async def ensure_processed(ctx: RunContext, file_ids: list[str]) -> None:
     if not pending:
         return
     # poll often at first, then back off: a short wait overshoots little, a long one costs few
-    # requests (a poll reads only the pending files, unless there are many)
-    backoff = Backoff(ctx.clock, first=0.1, factor=1.25, cap=2.0, timeout_s=min(ctx.poll_timeout_s, PROCESSING_WAIT_S))
+    # requests (a poll reads only the pending files, unless there are many). Small files are
+    # processed in well under a second, so the first polls come every 50-100 ms; a 10 s wait
+    # still takes about 20 polls.
+    backoff = Backoff(ctx.clock, first=0.05, factor=1.25, cap=2.0, timeout_s=min(ctx.poll_timeout_s, PROCESSING_WAIT_S))
     while True:
         # a few reads, all in flight at once, beat listing every file
         if len(pending) <= min(PROCESSING_POLL_BY_GET_MAX, ctx.api().opts.parallelism):
             ids = sorted(pending)
             live = dict(zip(ids, await asyncio.gather(*(_file_now(ctx, fid) for fid in ids)), strict=True))
         else:
-            live = {f.id: f.model_dump() async for f in ctx.api().iter_files()}
+            live = {f["id"]: f async for page in ctx.api().iter_file_pages(("id", "status", "status_details"))
+                    for f in page}
         for fid in list(pending):
             status = (live.get(fid) or {}).get("status")
             if status == "error":

@@ -503,7 +503,9 @@ class AttachmentType(ResourceType):
     async def _poll_batch(self, ctx: RunContext, store_id: str, batch: dict[str, Any]) -> dict[str, Any]:
         from ocigen_iac.clock import Backoff
 
-        backoff = Backoff(ctx.clock, timeout_s=ctx.poll_timeout_s)
+        # a batch of a few small files is often ingested within a round trip or two: poll soon,
+        # then back off quickly (a 10 s ingestion takes about 10 polls)
+        backoff = Backoff(ctx.clock, first=0.05, timeout_s=ctx.poll_timeout_s)
         while not backoff.expired:
             counts = batch.get("file_counts") or {}
             total = int(counts.get("total") or 0)
