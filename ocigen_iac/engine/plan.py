@@ -74,6 +74,7 @@ class ReasonCode(StrEnum):
     ADOPT_OWNED = "adopt_by_ownership_tag"
     ADOPT_EXISTING = "adopt_existing_object"
     MOVED = "move_because_moved_in_manifests"
+    MOVED_SAME_OBJECT = "move_because_same_object"  # its object is tracked under an address no longer declared
 
 
 @dataclass

@@ -113,8 +113,21 @@ class _Planner:
             (self.renames.get(d.address, d.address), d.resource, "left over from a replacement")
             for d in req.state.deposed]
         self.adopting: dict[str, Adoption] = {}
+        self.implicit: set[str] = set()  # addresses whose object moved here from another address
+        held = self._held_by_undeclared(req) if req.adoptions else {}
         for address, adoption in req.adoptions.items():
             key = str(address)
+            source = held.get((adoption.state.kind, adoption.state.id, adoption.state.parent_id))
+            if source is not None and source != key and key not in self.view and source in self.view:
+                # The object is in state already, under an address the manifests no longer
+                # declare (an attachment whose VectorStoreFileBatch went, now listed by its
+                # store): the same object under a new address, so it moves here. Adopting it
+                # here and destroying it there would delete the object just adopted.
+                self.renames[source] = key
+                self.previous[key] = source
+                self.view[key] = self.view.pop(source)
+                self.implicit.add(key)
+                continue
             old = self.view.get(key)
             if old is not None and old.id != adoption.state.id:
                 self.deposed.append((key, old, f"replaced by {adoption.state.id}, which an interrupted run made"))
@@ -125,6 +138,15 @@ class _Planner:
         self.unchanged = 0
         self._pointing: dict[tuple[str, str], list[tuple[str, ResourceState]]] | None = None
         self._by_dep: dict[Address, set[str]] | None = None
+
+    def _held_by_undeclared(self, req: PlanRequest) -> dict[tuple[str, str, str | None], str]:
+        """(kind, id, parent id) -> the address of a record the manifests no longer declare
+        (only built when something is to be adopted: it sees every record)."""
+        out: dict[tuple[str, str, str | None], str] = {}
+        for address, rs in self.view.items():
+            if address not in req.instances:  # an Address equals its text
+                out.setdefault((rs.kind, rs.id, rs.parent_id), address)
+        return out
 
     # --- helpers ---------------------------------------------------------------------------
     def kind(self, name: str) -> ResourceType:
@@ -166,7 +188,12 @@ class _Planner:
             if key in self.previous:
                 change = self._decorated(change, inst)
                 change.previous_address = Address.parse(self.previous[key])
-                change.reasons.insert(0, Reason(ReasonCode.MOVED, f"moved from {self.previous[key]}"))
+                if key in self.implicit:
+                    reason = Reason(ReasonCode.MOVED_SAME_OBJECT,
+                                    f"{self.previous[key]} is no longer declared, and its object is this one")
+                else:
+                    reason = Reason(ReasonCode.MOVED, f"moved from {self.previous[key]}")
+                change.reasons.insert(0, reason)
                 if change.action == Action.NOOP:
                     change.action = Action.MOVE
             self.decided[key] = change

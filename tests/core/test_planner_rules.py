@@ -175,6 +175,20 @@ def test_a_proposed_adoption_is_an_adopt_change_and_the_plan_writes_nothing() ->
     assert state.resources == {}
 
 
+def test_an_adoption_of_an_object_tracked_under_an_undeclared_address_is_a_move_not_adopt_and_destroy() -> None:
+    # a VectorStoreFileBatch attached file.a to the store; the batch document went and the store
+    # now lists file.a itself: one object (store vs_1, file f1), two addresses
+    state, live = applied_state()
+    batch_att = A("vector_store_file_batch.bulk").child("files", FILE)
+    state.resources[str(batch_att)] = state.resources.pop(str(ATT))
+    adopted = rs_att("f1")
+    p = plan(declared(file_inst(), store_inst(), att_inst()), state, live,
+             adoptions={ATT: Adoption(ATT, adopted, ReasonCode.ADOPT_EXISTING, "f1 is already there")})
+    assert actions(p) == {str(ATT): ("move", "move_because_same_object")}  # nothing destroyed
+    assert str(p.changes[0].previous_address) == str(batch_att) and p.changes[0].importing is None
+    assert str(batch_att) in state.resources  # planning never touches state
+
+
 def test_metadata_keys_the_service_added_are_not_a_difference() -> None:
     state, live = applied_state()
     live.put("vector_store", None, live_store(oci_embedding_model="cohere.embed-v4.0", oci_index_id="x"))
