@@ -172,14 +172,16 @@ def parse(model: type[M], data: Any, *, what: str = "", method: str | None = Non
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors()[:5]
-        )
-        raise MalformedResponse(
-            None, "malformed_response",
-            f"malformed response{' for ' + what if what else ''}: {problems}",
-            request_id, method, url,
-        ) from None
+        raise _malformed(exc, what, method, url, request_id) from None
+
+
+def _malformed(exc: ValidationError, what: str, method: str | None, url: str | None,
+               request_id: str | None = None) -> MalformedResponse:
+    """A validation failure as the API error users see: where (field path) and what, no traceback."""
+    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors()[:5])
+    return MalformedResponse(None, "malformed_response",
+                             f"malformed response{' for ' + what if what else ''}: {problems}",
+                             request_id, method, url)
 
 
 # --- listing views: a page's items as plain dicts of the fields a caller keeps ------------------
@@ -226,10 +228,4 @@ def parse_page(view: TypeAdapter[list[dict[str, Any]]], data: list[Any], *, what
     try:
         return view.validate_python(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors()[:5]
-        )
-        raise MalformedResponse(
-            None, "malformed_response",
-            f"malformed response{' for ' + what if what else ''}: {problems}", None, method, url,
-        ) from None
+        raise _malformed(exc, what, method, url) from None
