@@ -88,9 +88,8 @@ async def _two_chains(make_iter: Callable[[str], AsyncIterator[Any]], slim: Slim
                 for obj in page:
                     if m.done or (order == "desc" and m.asc_alone):
                         return
-                    item = slim(obj)
-                    # what the caller keeps (its time, when it keeps a dict), or a compact value: the object's own
-                    t = (item if type(item) is dict else obj).get("created_at")
+                    item = slim(obj)  # what the caller keeps (a dict, or a compact value)
+                    t = obj.get("created_at")
                     last = m.group[order]
                     if not isinstance(t, int | float) or (last is not None and ahead(other, float(t), last)):
                         m.asc_alone = True  # no usable order: the ascending chain must see it all

@@ -47,31 +47,7 @@ class ValueSharer:
         self._shared: set[int] = set()  # ids of the dicts in _dicts (alive as long as this is)
 
     def record(self, data: dict[str, Any]) -> dict[str, Any]:
-        # A record's own values and those of its dicts (`attrs`, `live`, `dep_ids`) in one loop,
-        # without a call per dict: the generic walk below only sees deeper values.
-        intern, small, values = sys.intern, self._small, self._values
-        for k, v in data.items():
-            t = type(v)
-            if t is str:
-                data[k] = intern(v)
-            elif t is dict:
-                if len(v) <= 1:
-                    shared = small(v)
-                    if shared is not None:
-                        data[k] = shared
-                        continue
-                for k2, v2 in v.items():
-                    t2 = type(v2)
-                    if t2 is str:
-                        v[k2] = intern(v2)
-                    elif t2 is dict:
-                        shared = small(v2)
-                        v[k2] = shared if shared is not None else values(v2)
-                    elif t2 is list:
-                        v[k2] = [intern(x) if type(x) is str else x for x in v2]
-            elif t is list:
-                data[k] = [intern(x) if type(x) is str else x for x in v]
-        return data
+        return self._values(data)
 
     def _values(self, d: dict[str, Any]) -> dict[str, Any]:
         for k, v in d.items():  # replacing values only: the dict does not change size
