@@ -28,6 +28,8 @@ API_KEY = "bench-key"
 KEY_ENV = "OCIGEN_BENCH_API_KEY"
 PROJECT = "ocid1.generativeaiproject.oc1..bench"
 COMPARTMENT = "ocid1.compartment.oc1..bench"
+# the emulator collections (GET /_admin/objects) that hold what a plan lists; the rest is bookkeeping
+LIVE_COLLECTIONS = ("files", "vector_stores", "vector_store_files", "containers", "container_files")
 LATENCY_MS = 20.0
 PARALLELISM = 8
 

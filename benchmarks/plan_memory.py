@@ -18,6 +18,7 @@ import httpx
 
 from benchmarks.common import (
     LATENCY_MS,
+    LIVE_COLLECTIONS,
     PARALLELISM,
     Project,
     Results,
@@ -32,7 +33,6 @@ HEADER = "apiVersion: ocigen-iac/v1\n"
 KB_PER_OBJECT = 1.5
 MB_AT_100K = 200.0
 STORES = 4
-LIVE_COLLECTIONS = ("files", "vector_stores", "vector_store_files", "containers", "container_files")
 
 
 def _manifest(stores: int) -> str:

@@ -6,6 +6,7 @@ only the deterministic figures (request counts, bytes read, batch calls, imports
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import os
 import shutil
@@ -22,7 +23,9 @@ import httpx
 from benchmarks.common import (
     API_KEY,
     COMPARTMENT,
+    KEY_ENV,
     LATENCY_MS,
+    LIVE_COLLECTIONS,
     PARALLELISM,
     PROJECT,
     REPO,
@@ -31,6 +34,7 @@ from benchmarks.common import (
     Results,
     loglog_slope,
     requests_matching,
+    run_measured,
     seed_files,
     set_latency,
     start_emulator,
@@ -59,8 +63,9 @@ def _container_doc(name: str, paths: list[str]) -> str:
 
 
 def live_object_count(server: Any) -> dict[str, int]:
+    """The objects a plan lists, by collection (not the emulator's bookkeeping maps)."""
     objs = httpx.get(f"{server.url}/_admin/objects", timeout=600).json()
-    return {k: len(v) for k, v in objs.items() if k != "objects"}
+    return {k: len(objs.get(k) or ()) for k in LIVE_COLLECTIONS}
 
 
 # --- no-op plan + hash cache -----------------------------------------------------------------------
@@ -109,15 +114,20 @@ def noop_plan(results: Results, work: Path, sizes: NoopSizes, *, wall_targets: b
 
         # Hash cache: drop it, so the first plan hashes everything; the second must read nothing.
         (project.root / ".ocigen" / "cache" / "hashes.json").unlink(missing_ok=True)
+        sdk_check, bare = _noop_comparators(project)
         set_latency(server, LATENCY_MS)
         runs: list[tuple[CliRun, dict[str, Any], int]] = []
-        for _ in range(1 + sizes.repeats):
+        others: dict[str, list[tuple[CliRun, int]]] = {"sdk": [], "bare": []}
+        for _ in range(1 + sizes.repeats):  # interleaved, so the machine's drift hits all three alike
             server.reset_counters()
             run, probe = project.probe("plan", "manifests", "--detailed-exitcode", "--parallelism", str(PARALLELISM))
             run.check(0)
             if "No changes." not in run.stdout:
                 raise RuntimeError(f"the no-op plan is not a no-op:\n{run.stdout[-2000:]}")
             runs.append((run, probe, server.counters()["total"]))
+            for name, cmd in (("sdk", sdk_check), ("bare", bare)):
+                server.reset_counters()
+                others[name].append((run_measured(project.root, cmd).check(0), server.counters()["total"]))
         set_latency(server, 0)
         first_bytes = runs[0][1]["bytes_read"]
         second = runs[1]
@@ -154,6 +164,7 @@ def noop_plan(results: Results, work: Path, sizes: NoopSizes, *, wall_targets: b
             results.add(group, "peak RSS and CPU time (user+sys) of the plan process", "(informational)",
                         f"{max(r[0].maxrss_kb for r in measured) / 1024:.0f} MB, "
                         f"{min(r[0].cpu_s for r in measured):.2f} s CPU")
+        _noop_side_by_side(results, group, walls, floor, {k: v[1:] for k, v in others.items()}, n_live, wall_targets)
         group = "Hash cache"
         results.add(group, f"bytes read by the first plan after the cache was deleted ({sizes.files} files)",
                     "(informational)", f"{first_bytes} bytes, {runs[0][1]['files_hashed']} files hashed")
@@ -162,6 +173,56 @@ def noop_plan(results: Results, work: Path, sizes: NoopSizes, *, wall_targets: b
         return {"project": project, "requests": requests, "live": n_live, "walls": walls}
     finally:
         server.stop()
+
+
+def _noop_comparators(project: Project) -> tuple[list[str], list[str]]:
+    """The two commands the no-op plan is measured beside: the check a user writes instead with the
+    openai SDK (benchmarks/sdk_sync.py `check`, every store, given the script's own records of
+    them), and the bare listing floor (benchmarks/bare_listing.py)."""
+    state_file = project.root / ".ocigen" / "state" / "default.json"
+    state = project.state()
+    docs = project.root / "manifests" / "docs"
+    hashes = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(docs.iterdir())}
+    records = []
+    for record in state["resources"].values():
+        if record["kind"] == "vector_store":
+            path = project.root / f"sdk-{record['id']}.json"
+            path.write_text(json.dumps({"vector_store_id": record["id"], "sha256": hashes}))
+            records += ["--state", str(path)]
+    server = project.server
+    connection = ["--inference-base", server.inference_base, "--management-base", server.management_base,
+                  "--project", PROJECT, "--compartment", COMPARTMENT, "--api-key-env", KEY_ENV,
+                  "--concurrency", str(PARALLELISM)]
+    sdk = [sys.executable, str(REPO / "benchmarks" / "sdk_sync.py"), "check", "--docs", str(docs), *records,
+           *connection]
+    bare = [sys.executable, str(REPO / "benchmarks" / "bare_listing.py"), str(state_file), *connection]
+    return sdk, bare
+
+
+def _noop_side_by_side(results: Results, group: str, walls: list[float], floor: int,
+                       others: dict[str, list[tuple[CliRun, int]]], n_live: int, wall_targets: bool) -> None:
+    """The plan beside the SDK check and the bare listing, from the same interleaved rounds."""
+    sdk_walls = sorted(r.wall_s for r, _ in others["sdk"])
+    bare_walls = sorted(r.wall_s for r, _ in others["bare"])
+    bare_report = json.loads(others["bare"][-1][0].stdout.strip().splitlines()[-1])
+    results.add(group, "the bare listing fetched every live object (distinct objects listed vs live objects)",
+                "= live objects", f"{bare_report['distinct_ids']} vs {n_live}", bare_report["distinct_ids"] == n_live,
+                deterministic=True)
+    results.add(group, "requests: the SDK check / the bare listing", "(informational)",
+                f"{max(n for _, n in others['sdk'])} / {max(n for _, n in others['bare'])}")
+    if not wall_targets:
+        return
+    plan_med, sdk_med = statistics.median(walls), statistics.median(sdk_walls)
+    floor_s = floor * LATENCY_MS / 1000 / PARALLELISM
+    results.add(group, "the same check with the openai SDK (benchmarks/sdk_sync.py check: every store and the "
+                f"files, not the containers; all: {', '.join(f'{w:.2f}' for w in sdk_walls)} s): "
+                "ocigen-iac plan / SDK, medians",
+                "<= 0.7", f"{plan_med / sdk_med:.2f} ({plan_med:.2f} s vs {sdk_med:.2f} s)", plan_med / sdk_med <= 0.7)
+    results.add(group, f"the bare listing (benchmarks/bare_listing.py: the same pages, httpx, checks nothing; "
+                f"all: {', '.join(f'{w:.2f}' for w in bare_walls)} s): wall / page floor",
+                "(informational: the least any Python client spends on these pages here)",
+                f"{statistics.median(bare_walls) / floor_s:.1f}x ({statistics.median(bare_walls):.2f} s vs "
+                f"{floor_s:.2f} s); ocigen-iac plan / bare listing {plan_med / statistics.median(bare_walls):.1f}x")
 
 
 def hash_throughput(results: Results, work: Path, small_files: int = 10_000, big_files: int = 16,

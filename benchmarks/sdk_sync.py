@@ -15,11 +15,13 @@ processed (`files.wait_for_processing`, as Oracle's samples do: a file attached 
 `uploaded` fails; waiting only once all are uploaded, so the service processes them meanwhile),
 then attaches them with `file_batches.create_and_poll`. With `--no-processing-wait` (for services
 whose files are usable at once) it is the SDK's own `file_batches.upload_and_poll(max_concurrency=N)`
-instead. `sync` lists the store's files and the project's files, compares them with the documents
+instead. `sync` lists the store's files and the project's files (the two lists at once, in two
+threads), compares them with the documents
 (name, size, and the SHA-256 recorded in FILE at the last upload), uploads what changed, waits
 for those to be processed, attaches each with `vector_stores.files.create_and_poll`, and deletes
 the attachment and file each replaces, N at a time. `check` is the list-and-compare phase of
-`sync` alone; it prints the plan as JSON.
+`sync` alone; it prints the plan as JSON. `check` also takes several --state files (one per
+store): it lists those stores --concurrency at a time, beside the one files list.
 
 The script depends on nothing from ocigen-iac.
 """
@@ -119,43 +121,65 @@ def create(clients: Clients, args: argparse.Namespace) -> int:
             sys.exit(f"error: batch {batch.id}: {batch.file_counts.completed} of {len(chunk)} files completed "
                      f"({batch.file_counts.failed} failed)")
         hashes.update((n, sha256(docs[n])) for n in chunk)
-        save_state(args.state, store.id, hashes)  # after every batch, so a failure keeps what landed
-    save_state(args.state, store.id, hashes)
+        save_state(args.state[0], store.id, hashes)  # after every batch, so a failure keeps what landed
+    save_state(args.state[0], store.id, hashes)
     print(f"created {store.id} with {len(hashes)} files")
     return 0
 
 
 # --- sync / check ---------------------------------------------------------------------------------
 def compare(clients: Clients, args: argparse.Namespace) -> tuple[str, dict[str, Path], Plan, dict[str, str]]:
-    """List the store's files and the project's files; decide what to upload and what to delete."""
-    state = json.loads(args.state.read_text())
-    store_id: str = state["vector_store_id"]
-    recorded: dict[str, str] = state["sha256"]
-    attached = {f.id: f.status for f in clients.data.vector_stores.files.list(store_id, limit=100)}
-    remote: dict[str, list[tuple[str, int, str]]] = {}  # name -> [(file id, bytes, status)] in the store
-    for f in clients.data.files.list(purpose="assistants"):
-        if f.id in attached:
-            remote.setdefault(f.filename, []).append((f.id, f.bytes, attached[f.id]))
+    """One store: list its files and the project's files; decide what to upload and what to delete."""
+    (store_id, plan), = compare_stores(clients, args).items()
+    docs = documents(args.docs)
+    return store_id, docs, plan, {name: sha256(path) for name, path in docs.items()}
+
+
+def compare_stores(clients: Clients, args: argparse.Namespace) -> dict[str, Plan]:
+    """Every store named by a --state file: its files listed (the stores --concurrency at a time,
+    beside the project's files list), compared with the documents. Store id -> what to change."""
+    states = [json.loads(path.read_text()) for path in args.state]
+    data = clients.data
+
+    def attached(store_id: str) -> dict[str, str]:
+        return {f.id: f.status for f in data.vector_stores.files.list(store_id, limit=100)}
+
+    with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+        files = pool.submit(lambda: [(f.id, f.filename, f.bytes) for f in data.files.list(purpose="assistants")])
+        per_store = list(pool.map(attached, [s["vector_store_id"] for s in states]))
+        listed = files.result()
     docs = documents(args.docs)
     hashes = {name: sha256(path) for name, path in docs.items()}
-    plan = Plan()
-    for name, path in docs.items():
-        live = remote.get(name, [])
-        same = (len(live) == 1 and live[0][1] == path.stat().st_size and live[0][2] == "completed"
-                and recorded.get(name) == hashes[name])
-        if not same:
-            plan.upload.append(name)
-            plan.delete += [(name, fid) for fid, _, _ in live]
-    for name, live in remote.items():
-        if name not in docs:
-            plan.delete += [(name, fid) for fid, _, _ in live]
-    return store_id, docs, plan, hashes
+    sizes = {name: path.stat().st_size for name, path in docs.items()}
+    plans: dict[str, Plan] = {}
+    for state, in_store in zip(states, per_store, strict=True):
+        recorded: dict[str, str] = state["sha256"]
+        remote: dict[str, list[tuple[str, int, str]]] = {}  # name -> [(file id, bytes, status)] in the store
+        for file_id, filename, size in listed:
+            if file_id in in_store:
+                remote.setdefault(filename, []).append((file_id, size, in_store[file_id]))
+        plan = plans[state["vector_store_id"]] = Plan()
+        for name in docs:
+            live = remote.get(name, [])
+            same = (len(live) == 1 and live[0][1] == sizes[name] and live[0][2] == "completed"
+                    and recorded.get(name) == hashes[name])
+            if not same:
+                plan.upload.append(name)
+                plan.delete += [(name, fid) for fid, _, _ in live]
+        for name, live in remote.items():
+            if name not in docs:
+                plan.delete += [(name, fid) for fid, _, _ in live]
+    return plans
 
 
 def check(clients: Clients, args: argparse.Namespace) -> int:
-    _, _, plan, _ = compare(clients, args)
-    print(json.dumps({"upload": plan.upload, "delete": [name for name, _ in plan.delete]}))
-    return 2 if plan.has_changes else 0
+    plans = compare_stores(clients, args)
+    if len(plans) == 1:
+        (plan,) = plans.values()
+        print(json.dumps({"upload": plan.upload, "delete": [name for name, _ in plan.delete]}))
+    else:
+        print(json.dumps({sid: {"upload": p.upload, "delete": [n for n, _ in p.delete]} for sid, p in plans.items()}))
+    return 2 if any(p.has_changes for p in plans.values()) else 0
 
 
 def sync(clients: Clients, args: argparse.Namespace) -> int:
@@ -186,10 +210,10 @@ def sync(clients: Clients, args: argparse.Namespace) -> int:
         uploaded = list(pool.map(upload, plan.upload))  # all up first: they are processed meanwhile
         done = list(pool.map(attach, uploaded))
         list(pool.map(remove, orphans))
-    recorded = json.loads(args.state.read_text())["sha256"]
+    recorded = json.loads(args.state[0].read_text())["sha256"]
     recorded = {n: h for n, h in recorded.items() if n in docs}
     recorded.update((n, hashes[n]) for n in done)
-    save_state(args.state, store_id, recorded)
+    save_state(args.state[0], store_id, recorded)
     print(f"uploaded {len(done)}, deleted {len(plan.delete)}")
     return 0
 
@@ -198,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="sdk_sync.py", description=__doc__.split("\n")[0])
     ap.add_argument("command", choices=("create", "sync", "check"))
     ap.add_argument("--docs", type=Path, required=True)
-    ap.add_argument("--state", type=Path, required=True)
+    ap.add_argument("--state", type=Path, required=True, action="append",
+                    help="the script's record of one store; `check` takes several (one per store)")
     ap.add_argument("--name", default="kb")
     ap.add_argument("--inference-base", required=True)
     ap.add_argument("--management-base", required=True)
@@ -209,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-processing-wait", action="store_true",
                     help="the service's files are usable at once: use upload_and_poll, attach without waiting")
     args = ap.parse_args(argv)
+    if args.command != "check" and len(args.state) > 1:
+        ap.error(f"{args.command} keeps one store: give --state once")
     clients = connect(args)
     return {"create": create, "sync": sync, "check": check}[args.command](clients, args)
 
