@@ -47,7 +47,8 @@ def _plan() -> list[str]:
 
 
 def measure_size(work: Path, files: int, stores: int, repeats: int) -> dict[str, float]:
-    """Build F files x K stores with `apply`, then the best of `repeats` no-op plans."""
+    """Build F files x K stores with `apply`, then `repeats` no-op plans: the peak RSS of the worst,
+    the wall and CPU of the fastest."""
     tag = f"planmem-{files}x{stores}"
     server = start_emulator(work / f"emu-{tag}")
     try:
@@ -64,18 +65,20 @@ def measure_size(work: Path, files: int, stores: int, repeats: int) -> dict[str,
         live = sum(len(objs.get(k) or ()) for k in LIVE_COLLECTIONS)
         del objs
         set_latency(server, LATENCY_MS)
-        best, requests = None, 0
+        runs, requests = [], 0
         for _ in range(repeats):
             server.reset_counters()
             run = run_measured(project.root, _plan()).check(0)
             if "No changes." not in run.stdout:
                 raise RuntimeError(f"the plan of {live} live objects is not a no-op:\n{run.stdout[-2000:]}")
-            if best is None or run.maxrss_kb < best.maxrss_kb:
-                best, requests = run, server.counters()["total"]
+            runs.append(run)
+            requests = max(requests, server.counters()["total"])
         set_latency(server, 0)
-        assert best is not None
-        return {"live": live, "files": files, "rss_mb": best.maxrss_kb / 1024, "wall_s": best.wall_s,
-                "cpu_s": best.cpu_s, "requests": requests, "setup_s": setup_s}
+        fastest = min(runs, key=lambda r: r.wall_s)
+        # the peak of the worst plan: the first after an apply also writes the state's fast-load copy
+        return {"live": live, "files": files, "rss_mb": max(r.maxrss_kb for r in runs) / 1024,
+                "rss_all_mb": [r.maxrss_kb / 1024 for r in runs], "wall_s": fastest.wall_s,
+                "cpu_s": fastest.cpu_s, "requests": requests, "setup_s": setup_s}
     finally:
         server.stop()
         shutil.rmtree(work / f"emu-{tag}", ignore_errors=True)
@@ -97,7 +100,9 @@ def plan_memory(results: Results, work: Path, live_sizes: list[int], *, stores: 
         per_kb = (row["rss_mb"] - base) * 1024 / live
         results.add(group, f"no-op plan, {live} live objects ({files} files x {stores} stores): peak RSS above the "
                     f"{base:.0f} MB footprint, per live object", f"<= {KB_PER_OBJECT} kB",
-                    f"{per_kb:.2f} kB (peak {row['rss_mb']:.0f} MB, {row['rss_mb'] * 1024 / live:.2f} kB per object "
+                    f"{per_kb:.2f} kB (peak {row['rss_mb']:.0f} MB, the worst of "
+                    f"{'/'.join(f'{m:.0f}' for m in row['rss_all_mb'])} MB; "
+                    f"{row['rss_mb'] * 1024 / live:.2f} kB per object "
                     f"in all; {row['wall_s']:.2f} s, {row['cpu_s']:.2f} s CPU, {row['requests']:.0f} "
                     f"requests; set-up apply {row['setup_s']:.0f} s)", per_kb <= KB_PER_OBJECT)
         if live >= 100_000:

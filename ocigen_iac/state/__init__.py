@@ -27,6 +27,8 @@ def make_backend(settings: Settings) -> StateBackend:
 
         return OciBackend(settings)
     if settings.local:  # the embedded emulator's objects get their own state, beside its data
-        local_dir = settings.root / ".ocigen" / "local" / "state"
-        return LocalBackend(local_dir, settings.env, settings.state.stale_lock_after_s)
-    return LocalBackend(settings.state.path, settings.env, settings.state.stale_lock_after_s)
+        local = settings.root / ".ocigen" / "local"
+        return LocalBackend(local / "state", settings.env, settings.state.stale_lock_after_s,
+                            cache_dir=local / "cache")
+    return LocalBackend(settings.state.path, settings.env, settings.state.stale_lock_after_s,
+                        cache_dir=settings.root / ".ocigen" / "cache")

@@ -8,17 +8,21 @@ Local layout under `state.path` (default `.ocigen/state/`):
     <env>.journal       records since the snapshot, one fsynced JSON line per mutating call
     <env>.lock          OS file lock (released by the kernel if the holder dies)
     <env>.lock.json     who holds it: id, holder, host, pid, operation, created
+
+With a `cache_dir` (the CLI passes `.ocigen/cache/`), a large snapshot also gets a fast-load copy
+there, `state-<env>.fastload` (state/fastload.py): derived from the snapshot, safe to delete.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import orjson
 
 from ocigen_iac.errors import StateError
+from ocigen_iac.state import fastload
 from ocigen_iac.state.files import Journal, atomic_write, dump_json
 from ocigen_iac.state.lock import LocalLock, LockInfo
 from ocigen_iac.state.model import State
@@ -41,10 +45,12 @@ class StateBackend(Protocol):
 
 
 class LocalBackend:
-    def __init__(self, directory: Path, env: str, stale_after_s: float = 3600.0) -> None:
+    def __init__(self, directory: Path, env: str, stale_after_s: float = 3600.0,
+                 cache_dir: Path | None = None) -> None:
         self.directory = directory
         self.env = env
         self.snapshot_path = directory / f"{env}.json"
+        self.fastload_path = cache_dir / f"state-{env}.fastload" if cache_dir is not None else None
         self.description = str(self.snapshot_path)
         self._journal = Journal(directory / f"{env}.journal")
         self._lock = LocalLock(directory / f"{env}.lock", stale_after_s=stale_after_s)
@@ -64,14 +70,28 @@ class LocalBackend:
 
     # snapshot
     def read_snapshot(self) -> State | None:
-        if not self.snapshot_path.exists():
+        try:
+            fh = self.snapshot_path.open("rb")
+        except FileNotFoundError:
             return None
-        streamed = read_streaming(self.snapshot_path)  # large snapshots, without holding them twice
+        with fh:  # one open file for the digest and the parse: they describe the same bytes
+            if self.fastload_path is None:
+                return self._parse_snapshot(fh)
+            digest = fastload.snapshot_digest(fh)
+            state = fastload.read(self.fastload_path, digest)
+            if state is None:
+                fh.seek(0)
+                state = self._parse_snapshot(fh)
+                fastload.write(self.fastload_path, digest, state)
+            return state
+
+    def _parse_snapshot(self, fh: BinaryIO) -> State:
+        streamed = read_streaming(fh)  # large snapshots, without holding them twice
         if streamed is not None:
             return streamed
         try:
-            data = orjson.loads(self.snapshot_path.read_bytes())
-            return State.from_dict(data)
+            fh.seek(0)
+            return State.from_dict(orjson.loads(fh.read()))
         except (ValueError, KeyError, TypeError) as exc:
             raise StateError(
                 f"state file {self.snapshot_path} is unreadable ({exc}); "

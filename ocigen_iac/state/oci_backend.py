@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any
 
 from ocigen_iac.errors import LockHeld, StateError
 from ocigen_iac.settings import AuthSettings, Settings
+from ocigen_iac.state import fastload
 from ocigen_iac.state.files import Journal, atomic_write, dump_json
 from ocigen_iac.state.lock import LockInfo, lock_held_error
 from ocigen_iac.state.model import State
@@ -122,6 +123,8 @@ class OciBackend:
         self.stale_after_s = st.stale_lock_after_s
         self.push_interval_s = push_interval_from_env() if push_interval_s is None else push_interval_s
         self.journal_path = settings.root / ".ocigen" / "remote-journal" / f"{self.env}.journal"
+        # the downloaded snapshot's fast-load copy, keyed by its SHA-256 like a local one (fastload.py)
+        self.fastload_path = settings.root / ".ocigen" / "cache" / f"remote-state-{self.env}.fastload"
         self._journal = Journal(self.journal_path)
         self._client = client
         # what this process knows of the remote snapshot
@@ -325,13 +328,19 @@ class OciBackend:
             return None
         data, etag = got
         self._etag, self._remote_sha, self._remote_bytes = etag, _sha(data), data
+        digest = bytes.fromhex(self._remote_sha)
+        state = fastload.read(self.fastload_path, digest)
+        if state is not None:
+            return state
         try:
-            return State.from_dict(json.loads(data))
+            state = State.from_dict(json.loads(data))
         except (ValueError, KeyError, TypeError) as exc:
             raise StateError(
                 f"remote state {self.description} is unreadable ({exc}); "
                 f"the previous version is in {self.backup_key} (or in the bucket's object versions)"
             ) from exc
+        fastload.write(self.fastload_path, digest, state)
+        return state
 
     def write_snapshot(self, state: State) -> None:
         self._push(state.to_dict(), in_progress=False)

@@ -26,10 +26,13 @@ _RECORD_END = b"\n    },\n"  # one record ends and another follows
 _SECTION_END = b"\n  }"  # the resources object closes (records are indented 4 or more)
 
 
-def read_streaming(path: Path) -> State | None:
+def read_streaming(source: Path | BinaryIO) -> State | None:
+    """The snapshot at `source`: a path, or a binary file open at its start."""
     try:
-        with path.open("rb") as fh:
-            return _read(fh)
+        if isinstance(source, Path):
+            with source.open("rb") as fh:
+                return _read(fh)
+        return _read(source)
     except (ValueError, KeyError, TypeError):
         return None  # the whole-file reader reports it
 
