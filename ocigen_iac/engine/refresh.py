@@ -16,7 +16,6 @@ proposed. The plan shows them; apply records them. Reading never mutates the ser
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,10 +99,8 @@ async def _list(ctx: RunContext, kind: ResourceType, parent_id: str | None, decl
         ) from None
 
 
-async def refresh(ctx: RunContext, declared: set[str], instances_ready: Awaitable[Any] | None = None,
-                  renames: dict[str, str] | None = None) -> RefreshResult:
-    """Fill ctx.live. `declared`: resource types the manifests declare; `instances_ready` completes
-    when ctx.instances is filled (expansion may still be running when refresh starts);
+async def refresh(ctx: RunContext, declared: set[str], renames: dict[str, str] | None = None) -> RefreshResult:
+    """Fill ctx.live. `declared`: resource types the manifests declare (ctx.instances is filled);
     `renames`: old -> new addresses from `moved:` entries."""
     state = ctx.state.state
     result = RefreshResult()
@@ -115,13 +112,6 @@ async def refresh(ctx: RunContext, declared: set[str], instances_ready: Awaitabl
     needed -= pending
     levels = [[t for t in level if t.type in needed] for level in registry.levels()]
     view = renamed_state(state.resources, renames or {})  # address (after moves) -> record
-    instances_waited = False
-
-    async def instances() -> None:
-        nonlocal instances_waited
-        if instances_ready is not None and not instances_waited:
-            await instances_ready
-        instances_waited = True
 
     # Children of tracked parents start now, beside the top-level lists.
     early: dict[tuple[str, str], asyncio.Task[dict[str, Any]]] = {}
@@ -141,7 +131,6 @@ async def refresh(ctx: RunContext, declared: set[str], instances_ready: Awaitabl
                 await _list_children(ctx, level, declared, result, early)
             await _confirm(ctx, level)
             await _adopt_intents(ctx, level, result)
-            await instances()
             _adopt_existing(ctx, level, view, result)
     finally:
         for task in early.values():

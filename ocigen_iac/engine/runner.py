@@ -165,15 +165,16 @@ def expand(ctx: RunContext, desired: DesiredSet) -> dict[str, str]:
 
 
 async def refresh_and_plan(ctx: RunContext, desired: DesiredSet, mode: str, opts: RunOptions) -> Plan:
-    """Read the service (expanding the manifests meanwhile, in a thread) and make the plan."""
+    """Expand the manifests, read the service and make the plan.
+
+    Expansion runs first, not in a thread beside the listing: the plan is CPU-bound either way, and
+    instances built while pages arrive interleave with them in memory (a 100k no-op plan peaked at
+    188-196 MB that way, at 186 MB every time this way, in the same CPU time). What the overlap
+    saved, hashing local files while pages were in flight, only counts with a cold hash cache."""
     moves = manifest_moves(desired.moves)
     renames = rename_map(ctx.state.state.resources, moves)
-    expanding = asyncio.ensure_future(asyncio.to_thread(expand, ctx, desired))
-    try:
-        refreshed = await refresh(ctx, declared_types(desired), instances_ready=expanding, renames=renames)
-    finally:
-        await asyncio.gather(expanding, return_exceptions=True)
-    file_digests = expanding.result()
+    file_digests = expand(ctx, desired)
+    refreshed = await refresh(ctx, declared_types(desired), renames=renames)
     request = PlanRequest(
         instances=ctx.instances, state=ctx.state.state, live=ctx.live, adoptions=refreshed.adoptions, moves=moves,
         mode=mode, env=ctx.settings.env, targets=parse_addresses(opts.targets, "--target"),
