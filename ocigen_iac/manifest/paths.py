@@ -27,10 +27,20 @@ _MAGIC = re.compile(r"[*?\[]")
 
 
 class PathProblem(ValueError):
-    def __init__(self, message: str, hint: str = "") -> None:
+    def __init__(self, message: str, hint: str = "", where: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.where = where  # the spec field at fault, when it is not the one being resolved ("exclude")
+
+
+class _BadClass(ValueError):
+    """A `[...]` in a glob segment that is no character class (a range written high to low)."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        super().__init__(text)
+        self.text = text
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -129,12 +139,27 @@ def _segment_regex(segment: str) -> re.Pattern[str]:
                 body = segment[i + 1 : j]
                 if body[:1] in ("!", "^"):
                     body = "^" + body[1:]
-                out.append("[" + body.replace("\\", "\\\\") + "]")
+                cls = "[" + body.replace("\\", "\\\\") + "]"
+                try:
+                    re.compile(cls)
+                except re.error as exc:
+                    raise _BadClass(segment[i : j + 1], str(exc)) from None
+                out.append(cls)
                 i = j
         else:
             out.append(re.escape(c))
         i += 1
     return re.compile("".join(out) + r"\Z")
+
+
+def _check_classes(pattern: str, what: str, where: str) -> None:
+    for segment in pattern.split("/"):
+        try:
+            _segment_regex(segment)
+        except _BadClass as bad:
+            raise PathProblem(f"{what} {pattern!r} has an invalid character class {bad.text!r} ({bad.reason})",
+                              "write a range low to high, like [a-z]; to match a literal '[', use '?' in its place",
+                              where) from None
 
 
 def glob_match(pattern: str, rel: str) -> bool:
@@ -206,6 +231,9 @@ def expand_glob(
             f"absolute glob {pattern!r} is not allowed",
             "write the glob relative to this manifest file",
         )
+    _check_classes(pattern, "glob", "")
+    for x in exclude:
+        _check_classes(x, "exclude pattern", "exclude")
     fixed, rest = split_glob(pattern)
     if ".." in rest.split("/"):
         raise PathProblem(f"glob {pattern!r} uses '..' after a wildcard", "put '..' only in the leading directory")

@@ -173,7 +173,7 @@ class FileDocument(DocumentKind):
             found = expand_glob(r.conf, doc.manifest_dir, spec.glob, list(spec.exclude),
                                 allow_empty=spec.allow_empty)
         except PathProblem as p:
-            r.error(doc, doc.pos("spec", "glob"), p.message, p.hint)
+            r.error(doc, doc.pos("spec", p.where or "glob"), p.message, p.hint)
             return
         bad = [m.key for m in found if not _ext_ok(spec.purpose, m.key)]
         if bad:

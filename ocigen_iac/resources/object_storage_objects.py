@@ -102,7 +102,7 @@ class ObjectsDocument(DocumentKind):
         try:
             found = expand_glob(r.conf, doc.manifest_dir, pattern, list(spec.exclude), allow_empty=spec.allow_empty)
         except PathProblem as p:
-            r.error(doc, doc.pos("spec", "path"), p.message, p.hint)
+            r.error(doc, doc.pos("spec", p.where or "path"), p.message, p.hint)
             return
         files = []
         for m in found:
