@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 import orjson
+from script_args import add_connection_args  # a sibling: these scripts run as files
 
 PAGE = 100
 
@@ -81,12 +82,7 @@ async def _run(args: argparse.Namespace, state: dict[str, Any]) -> dict[str, int
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="bare_listing.py", description=__doc__.split("\n")[0])
     ap.add_argument("state", type=Path)
-    ap.add_argument("--inference-base", required=True)
-    ap.add_argument("--management-base", required=True)
-    ap.add_argument("--project", required=True)
-    ap.add_argument("--compartment", required=True)
-    ap.add_argument("--api-key-env", default="OPENAI_API_KEY")
-    ap.add_argument("--concurrency", type=int, default=8)
+    add_connection_args(ap)
     args = ap.parse_args(argv)
     state = orjson.loads(args.state.read_bytes())
     print(orjson.dumps(asyncio.run(_run(args, state))).decode())

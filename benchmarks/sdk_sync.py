@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from openai import OpenAI
+from script_args import add_connection_args  # a sibling: these scripts run as files
 
 POLL_S = 0.2  # a careful user's poll interval (the SDK's default for files is 5 s)
 BATCH_SIZE = 500  # the file-batch limit
@@ -225,12 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--state", type=Path, required=True, action="append",
                     help="the script's record of one store; `check` takes several (one per store)")
     ap.add_argument("--name", default="kb")
-    ap.add_argument("--inference-base", required=True)
-    ap.add_argument("--management-base", required=True)
-    ap.add_argument("--project", required=True)
-    ap.add_argument("--compartment", required=True)
-    ap.add_argument("--api-key-env", default="OPENAI_API_KEY")
-    ap.add_argument("--concurrency", type=int, default=8)
+    add_connection_args(ap)
     ap.add_argument("--no-processing-wait", action="store_true",
                     help="the service's files are usable at once: use upload_and_poll, attach without waiting")
     args = ap.parse_args(argv)
