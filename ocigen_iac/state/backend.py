@@ -9,8 +9,8 @@ Local layout under `state.path` (default `.ocigen/state/`):
     <env>.lock          OS file lock (released by the kernel if the holder dies)
     <env>.lock.json     who holds it: id, holder, host, pid, operation, created
 
-With a `cache_dir` (the CLI passes `.ocigen/cache/`), a large snapshot also gets a fast-load copy
-there, `state-<env>.fastload` (state/fastload.py): derived from the snapshot, safe to delete.
+With a `cache_dir` (the CLI passes `.ocigen/cache/`), a non-empty snapshot also gets a fast-load
+copy there, `state-<env>.fastload` (state/fastload.py): derived from the snapshot, safe to delete.
 """
 
 from __future__ import annotations
