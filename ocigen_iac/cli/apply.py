@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -32,6 +33,23 @@ class NeedsApproval(OcigenError):
                          "Run with --auto-approve, or save a plan with `plan -out FILE` and `apply FILE`.")
 
 
+def read_answer(prompt: str) -> str:
+    """One line typed at the terminal. Not `input()`: a Ctrl-C that lands between the prompt's write
+    and a blocking read is only handled once a line is typed, so the prompt would seem to ignore it.
+    Waiting in short `select` rounds gives the interrupt a way in after each one."""
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
+    try:
+        while not select.select([sys.stdin], [], [], 0.1)[0]:
+            pass
+    except (OSError, ValueError):  # stdin that select cannot wait on: read it plainly
+        pass
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line
+
+
 def confirm_interactive(auto_approve: bool, what: str) -> Any:
     def confirm(_plan: Any) -> bool:
         if auto_approve:
@@ -40,7 +58,7 @@ def confirm_interactive(auto_approve: bool, what: str) -> Any:
             raise NeedsApproval(what)
         typer.echo(f"\nDo you want to {what}?\n  Only 'yes' will be accepted to approve.\n")
         try:
-            answer = input("  Enter a value: ")
+            answer = read_answer("  Enter a value: ")
         except (KeyboardInterrupt, EOFError):
             raise KeyboardInterrupt from None
         return answer.strip() == "yes"
