@@ -78,12 +78,11 @@ class LocalBackend:
             if self.fastload_path is None:
                 return self._parse_snapshot(fh)
             digest = fastload.snapshot_digest(fh)
-            state = fastload.read(self.fastload_path, digest)
-            if state is None:
+
+            def parse() -> State:
                 fh.seek(0)
-                state = self._parse_snapshot(fh)
-                fastload.write(self.fastload_path, digest, state)
-            return state
+                return self._parse_snapshot(fh)
+            return fastload.load(self.fastload_path, digest, parse)
 
     def _parse_snapshot(self, fh: BinaryIO) -> State:
         streamed = read_streaming(fh)  # large snapshots, without holding them twice

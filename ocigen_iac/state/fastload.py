@@ -32,6 +32,7 @@ import marshal
 import os
 import struct
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -63,9 +64,10 @@ def snapshot_digest(fh: BinaryIO) -> bytes:
 
 def read(path: Path, snapshot_sha: bytes) -> State | None:
     """The state the copy at `path` holds, if it was made from the snapshot with this digest."""
+    header = _header(snapshot_sha)
     try:
         with path.open("rb") as fh:
-            if fh.read(len(_header(snapshot_sha))) != _header(snapshot_sha):
+            if fh.read(len(header)) != header:
                 return None
             head = _frame(fh)
             if not isinstance(head, tuple) or len(head) != 2:
@@ -82,6 +84,16 @@ def read(path: Path, snapshot_sha: bytes) -> State | None:
                 return None  # more than was written: not this copy
     except (OSError, ValueError, TypeError, KeyError, EOFError):
         return None  # not ours after all: the JSON is read instead
+    return state
+
+
+def load(path: Path, snapshot_sha: bytes, parse: Callable[[], State]) -> State:
+    """The state of the snapshot with this digest: from its copy at `path`, else `parse()` it
+    (reading the very bytes the digest was taken of) and write the copy for the next run."""
+    state = read(path, snapshot_sha)
+    if state is None:
+        state = parse()
+        write(path, snapshot_sha, state)
     return state
 
 

@@ -328,19 +328,16 @@ class OciBackend:
             return None
         data, etag = got
         self._etag, self._remote_sha, self._remote_bytes = etag, _sha(data), data
-        digest = bytes.fromhex(self._remote_sha)
-        state = fastload.read(self.fastload_path, digest)
-        if state is not None:
-            return state
+        return fastload.load(self.fastload_path, bytes.fromhex(self._remote_sha), lambda: self._parse(data))
+
+    def _parse(self, data: bytes) -> State:
         try:
-            state = State.from_dict(json.loads(data))
+            return State.from_dict(json.loads(data))
         except (ValueError, KeyError, TypeError) as exc:
             raise StateError(
                 f"remote state {self.description} is unreadable ({exc}); "
                 f"the previous version is in {self.backup_key} (or in the bucket's object versions)"
             ) from exc
-        fastload.write(self.fastload_path, digest, state)
-        return state
 
     def write_snapshot(self, state: State) -> None:
         self._push(state.to_dict(), in_progress=False)
