@@ -17,12 +17,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.responses import JSONResponse
-
 from . import model
 from .config import Faults
 from .context import Ctx
 from .errors import bad_request
+from .responses import JSONResponse
 from .router import Route
 
 MAX_SEED = 200_000

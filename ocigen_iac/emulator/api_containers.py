@@ -12,12 +12,13 @@ import os
 import shutil
 from typing import Any
 
-from starlette.responses import FileResponse, JSONResponse
+from starlette.responses import FileResponse
 
 from . import model, validate
 from .context import Ctx
 from .errors import bad_request, not_found
 from .listing import list_page
+from .responses import JSONResponse
 from .router import Route
 from .uploads import receive_multipart
 

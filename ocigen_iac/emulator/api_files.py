@@ -9,12 +9,13 @@ import os
 import time
 from pathlib import PurePosixPath
 
-from starlette.responses import FileResponse, JSONResponse
+from starlette.responses import FileResponse
 
 from . import model
 from .context import Ctx
 from .errors import ApiError, bad_request
 from .listing import list_page
+from .responses import JSONResponse
 from .router import Route
 from .uploads import receive_multipart
 

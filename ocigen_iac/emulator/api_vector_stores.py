@@ -15,12 +15,11 @@ import json
 import time
 from typing import Any
 
-from starlette.responses import JSONResponse
-
 from . import model, search, validate
 from .context import Ctx
 from .errors import bad_request, not_found
 from .listing import list_page
+from .responses import JSONResponse
 from .router import Route
 
 VSF_FILTERS = ("in_progress", "completed", "failed", "cancelled")

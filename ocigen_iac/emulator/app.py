@@ -20,7 +20,7 @@ import uuid
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from . import admin, api_containers, api_files, api_vector_stores, control_plane, objectstorage
 from .auth import authenticate
@@ -29,6 +29,7 @@ from .context import BodyCheck, Ctx
 from .core import Emulator
 from .errors import ApiError, OsError
 from .faults import DATA_PREFIX, MANAGEMENT_PREFIX
+from .responses import JSONResponse
 from .router import Route, Router
 
 log = logging.getLogger("ocigen_iac.emulator")

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from .context import Ctx
 from .errors import OsError
+from .responses import JSONResponse
 
 API = "/20231130"
 RETRY_TOKEN_TTL_S = 24 * 3600

@@ -14,10 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from starlette.responses import JSONResponse
-
 from .context import Ctx
 from .errors import bad_request
+from .responses import JSONResponse
 from .validate import limit_param, order_param
 
 

@@ -23,6 +23,8 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from .errors import ApiError, not_found
 
 if TYPE_CHECKING:
@@ -38,6 +40,12 @@ EMBEDDING_MODEL = "cohere.embed-v4.0"
 
 def _j(text: str | None) -> Any:
     return None if text is None else json.loads(text)
+
+
+def _server_json(text: str | None) -> Any:
+    """A column the emulator wrote itself (chunking, last_error): orjson, as a list page decodes
+    two per row. Not for what a client sent: orjson reads an integer past 64 bits as a float."""
+    return None if text is None else orjson.loads(text)
 
 
 # -- files ---------------------------------------------------------------------------------------
@@ -222,8 +230,8 @@ def vsf_obj(row: sqlite3.Row) -> dict[str, Any]:
         "created_at": row["created_at"],
         "vector_store_id": row["vs_id"],
         "status": row["status"],
-        "last_error": _j(row["last_error"]),
-        "chunking_strategy": _j(row["chunking"]),
+        "last_error": _server_json(row["last_error"]),
+        "chunking_strategy": _server_json(row["chunking"]),
         "attributes": _j(row["attributes"]),
     }
 

@@ -21,10 +21,11 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
 
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from .context import Ctx
 from .errors import OsError
+from .responses import JSONResponse
 from .router import Route
 
 

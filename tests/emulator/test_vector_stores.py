@@ -244,6 +244,22 @@ def test_attach_ingest_and_files(emulator: EmulatorServer) -> None:
             assert cp.get(f"/vector_stores/{sid}").json()["file_counts"]["total"] == 2
 
 
+def test_attribute_values_come_back_exactly_as_sent(emulator: EmulatorServer) -> None:
+    """What a client sent is what it reads back, on a retrieve and in a list page: an integer past
+    64 bits stays that integer (the emulator's fast JSON encoder cannot write one, nor read one
+    back without turning it into a float), non-ASCII text stays unescaped."""
+    sent = {"big": 10**30, "neg": -(2**70), "pi": 3.141592653589793, "name": "café \u2028 ✓", "ok": True}
+    with client(emulator) as c:
+        doc = upload_ready(c, "a.md", b"alpha beta gamma " * 20)
+        sid = new_store(emulator, name="kb")["id"]
+        r = c.post(f"/vector_stores/{sid}/files", json={"file_id": doc["id"], "attributes": sent})
+        assert r.status_code == 200 and r.json()["attributes"] == sent
+        assert c.get(f"/vector_stores/{sid}/files/{doc['id']}").json()["attributes"] == sent
+        page = c.get(f"/vector_stores/{sid}/files", params={"limit": 100})
+        assert page.status_code == 200 and page.json()["data"][0]["attributes"] == sent
+        assert "café".encode() in page.content  # written as UTF-8, as starlette does, not \u-escaped
+
+
 def test_attaching_a_file_still_being_processed_fails(emulator: EmulatorServer) -> None:
     vs = new_store(emulator)
     with client(emulator) as c:
