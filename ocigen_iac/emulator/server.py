@@ -3,6 +3,8 @@ for `ocigen-iac emulator`; it prints where it listens once the socket accepts co
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -51,6 +53,56 @@ def _uvicorn_config(app: EmulatorApp, host: str, port: int) -> uvicorn.Config:
     )
 
 
+class _PromptServer(uvicorn.Server):
+    """uvicorn's server, stopped as soon as `stop` asks.
+
+    uvicorn notices `should_exit` on a 0.1 s tick, then sleeps another fixed 0.1 s after asking
+    its connections to close. An embedded emulator is started and stopped by every `--local`
+    command and by most tests, so those ticks were ~0.13 s of every stop. Here the main loop
+    waits on an event `stop` sets, and shutdown polls the connections closing every 5 ms. It is
+    as graceful as uvicorn's: a response in flight is finished, for up to
+    `timeout_graceful_shutdown`; only the waiting is shorter.
+    """
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+
+    def request_exit(self) -> None:
+        """From any thread: stop serving now."""
+        self.should_exit = True  # before reading _loop: main_loop sets _loop, then checks should_exit
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already closed
+                loop.call_soon_threadsafe(wake.set)
+
+    async def main_loop(self) -> None:
+        self._wake = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        while not await self.on_tick(0):  # counter 0: the Date header is renewed on every tick
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 1.0)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()  # an idle keep-alive connection closes now, a busy one after its response
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.timeout_graceful_shutdown
+        state = self.server_state
+        while (state.connections or state.tasks) and loop.time() < deadline:
+            await asyncio.sleep(0.005)
+        for task in state.tasks:
+            task.cancel(msg="the emulator is stopping")
+        for server in self.servers:
+            await server.wait_closed()
+        await self.lifespan.shutdown()
+
+
 class EmulatorServer:
     """A running emulator. `start()` returns once it accepts connections; `stop()` shuts it down
     (uvicorn, the ingest worker, the database). Usable as a context manager."""
@@ -60,7 +112,7 @@ class EmulatorServer:
         self.host = host
         self.port = port
         self.emulator: Emulator | None = None
-        self._server: uvicorn.Server | None = None
+        self._server: _PromptServer | None = None
         self._thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
 
@@ -73,7 +125,7 @@ class EmulatorServer:
         sock = _listen(self.host, self.port)
         self._sock = sock
         self.port = sock.getsockname()[1]
-        self._server = uvicorn.Server(_uvicorn_config(EmulatorApp(self.emulator), self.host, self.port))
+        self._server = _PromptServer(_uvicorn_config(EmulatorApp(self.emulator), self.host, self.port))
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name="emulator-uvicorn", daemon=True
         )
@@ -88,7 +140,7 @@ class EmulatorServer:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.should_exit = True
+            self._server.request_exit()
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None

@@ -136,6 +136,42 @@ def test_restart_keeps_everything(tmp_path) -> None:
         assert hits and hits[0]["file_id"] == f["id"]
 
 
+def test_stop_finishes_the_response_in_flight(tmp_path) -> None:
+    """stop() is graceful: a request being served when it is called gets its whole response (the
+    emulator's own shutdown replaced uvicorn's fixed ticks, not its grace); afterwards the port
+    refuses connections."""
+    import threading
+
+    srv = EmulatorServer(EmulatorConfig(data_dir=tmp_path / "d", api_keys=["test-key"])).start()
+    srv.set_faults(Faults(latency_ms=400))
+    got: dict[str, object] = {}
+
+    def slow_request() -> None:
+        with _plain(srv) as c:
+            try:
+                got["response"] = c.get("/files")
+            except httpx.HTTPError as exc:
+                got["error"] = exc
+
+    worker = threading.Thread(target=slow_request)
+    worker.start()
+    assert srv._server is not None
+    serving = srv._server.server_state.tasks  # a request being served: it sleeps in the injected latency
+    deadline = time.monotonic() + 5
+    while not serving and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert serving and not srv.counters()["requests"]  # in flight: not answered yet
+    url = srv.url
+    srv.stop()
+    worker.join(timeout=10)
+    assert "error" not in got, got.get("error")
+    response = got["response"]
+    assert isinstance(response, httpx.Response) and response.status_code == 200
+    assert response.json()["object"] == "list"
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url}/healthz", timeout=2)
+
+
 def test_restart_resumes_ingestion(tmp_path) -> None:
     cfg = EmulatorConfig(data_dir=tmp_path / "d", api_keys=["test-key"], ingest_delay_s=0.3)
     with EmulatorServer(cfg) as srv, client(srv) as c, mgmt(srv) as cp:
