@@ -105,6 +105,7 @@ class EmulatorApp:
             return
         family = route.family if route is not None else _family_of(path)
         key = f"{method} {route.template}" if route is not None else f"{method} <unmatched>"
+        emu.counters.arrive(key)  # before any injected latency: a test can act while a request waits
         try:
             decision = emu.faults.decide(method, path, bool(route and route.create))
             if decision.latency_s:

@@ -28,6 +28,9 @@ class Faults:
     rate_lost_create         on create routes: the create succeeds and is persisted, but the client
                              gets a 500 or a dropped connection
     ingest_fail_rate         an attached file ends `failed` with last_error.code == "server_error"
+    ingest_fail_first        the first ingestion of each file in each store ends like that; the file
+                             attached again (after a detach) is ingested (a transient failure that a
+                             client's retry cures, on every file at once)
     ingest_delay_s           overrides EmulatorConfig.ingest_delay_s when not None
     rate_attach_lost         an attachment that completes is silently dropped from its store at that
                              moment: its batch's file_counts still count it as completed, but the
@@ -53,6 +56,7 @@ class Faults:
     rate_drop: float = 0.0
     rate_lost_create: float = 0.0
     ingest_fail_rate: float = 0.0
+    ingest_fail_first: bool = False
     ingest_delay_s: float | None = None
     rate_attach_lost: float = 0.0
     page_anomaly: str | None = None
@@ -80,6 +84,8 @@ class Faults:
             not isinstance(out.ingest_delay_s, int | float) or out.ingest_delay_s < 0
         ):
             raise ValueError("ingest_delay_s must be null or a non-negative number")
+        if not isinstance(out.ingest_fail_first, bool):
+            raise ValueError("ingest_fail_first must be true or false")
         if out.page_anomaly not in PAGE_ANOMALIES:
             raise ValueError(f"page_anomaly must be null or one of {', '.join(a for a in PAGE_ANOMALIES if a)}")
         if not isinstance(out.routes, list) or not all(isinstance(r, str) for r in out.routes):

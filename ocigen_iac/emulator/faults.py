@@ -54,6 +54,7 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
         self.faults = faults
+        self._ingested: set[tuple[str, str]] = set()  # (store, file) attached once: ingest_fail_first
 
     def set(self, faults: Faults) -> None:
         with self._lock:
@@ -79,7 +80,13 @@ class FaultInjector:
                 d.lost = "500" if rng.random() < 0.5 else "drop"
         return d
 
-    def ingest_fails(self) -> bool:
+    def ingest_fails(self, vs_id: str, file_id: str) -> bool:
+        if self.faults.ingest_fail_first:
+            with self._lock:
+                first = (vs_id, file_id) not in self._ingested
+                self._ingested.add((vs_id, file_id))
+            if first:
+                return True
         return self._draw(self.faults.ingest_fail_rate)
 
     def attach_lost(self) -> bool:
@@ -105,7 +112,8 @@ class Counters:
 
     def reset(self) -> None:
         with getattr(self, "_lock", threading.Lock()):
-            self.requests: Counter[str] = Counter()
+            self.requests: Counter[str] = Counter()  # answered (or dropped), by "METHOD /route"
+            self.arrived: Counter[str] = Counter()  # reached the app: also those not answered yet
             self.status: Counter[str] = Counter()
             self.injected: Counter[str] = Counter()
             self.total = 0
@@ -116,6 +124,10 @@ class Counters:
             self.requests[key] += 1
             self.status["dropped" if status is None else str(status)] += 1
 
+    def arrive(self, key: str) -> None:
+        with self._lock:
+            self.arrived[key] += 1
+
     def inject(self, kind: str) -> None:
         with self._lock:
             self.injected[kind] += 1
@@ -125,6 +137,7 @@ class Counters:
             return {
                 "total": self.total,
                 "requests": dict(sorted(self.requests.items())),
+                "arrived": dict(sorted(self.arrived.items())),
                 "status": dict(sorted(self.status.items())),
                 "injected": {k: self.injected.get(k, 0) for k in INJECTED_KINDS},
             }

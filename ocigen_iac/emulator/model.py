@@ -282,7 +282,7 @@ def attach(
                 json.dumps(chunking),
                 None if attributes is None else json.dumps(attributes),
                 ready,
-                1 if emu.faults.ingest_fails() else 0,
+                1 if emu.faults.ingest_fails(vs_id, fid) else 0,
                 None if pending is None else json.dumps(pending),
                 1 if emu.faults.attach_lost() else 0,
             )

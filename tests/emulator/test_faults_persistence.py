@@ -106,6 +106,26 @@ def test_ingest_faults(make_emulator) -> None:
         assert got["status"] == "failed" and got["last_error"]["code"] == "server_error"
 
 
+def test_ingest_fail_first_fails_each_files_first_ingestion_only(make_emulator) -> None:
+    srv = make_emulator(faults=Faults(ingest_fail_first=True, ingest_delay_s=0.05), store_ready_delay_s=0)
+    with client(srv) as c:
+        a, b = upload_ready(c, "a.txt", b"alpha"), upload_ready(c, "b.txt", b"beta")
+        kb, other = new_store(srv, name="kb")["id"], new_store(srv, name="other")["id"]
+
+        def attach_and_wait(store: str, file_id: str) -> dict:
+            assert c.post(f"/vector_stores/{store}/files", json={"file_id": file_id}).status_code == 200
+            return wait_for(lambda: (got := c.get(f"/vector_stores/{store}/files/{file_id}").json())["status"]
+                            != "in_progress" and got)
+
+        for f in (a, b):  # every file's first ingestion in a store fails, transiently
+            got = attach_and_wait(kb, f["id"])
+            assert got["status"] == "failed" and got["last_error"]["code"] == "server_error"
+        assert c.delete(f"/vector_stores/{kb}/files/{a['id']}").status_code == 200
+        assert attach_and_wait(kb, a["id"])["status"] == "completed"  # attached again: ingested
+        assert attach_and_wait(other, a["id"])["status"] == "failed"  # its first time in another store
+    assert httpx.put(f"{srv.url}/_admin/faults", json={"ingest_fail_first": "yes"}).status_code == 400
+
+
 def test_access_log(make_emulator, capsys) -> None:
     srv = make_emulator(access_log=True)
     with client(srv) as c:
