@@ -314,8 +314,8 @@ async def _verify_and_repair(ctx: RunContext, desired: DesiredSet, plan: Plan, o
     for round_no in range(1, REPAIR_ROUNDS + 1):
         if not problems or cancel.is_set():
             break
-        ctx.reporter.line(f"Verification: {len(problems)} declared object(s) missing or not ready after apply; "
-                          f"repairing (round {round_no} of {REPAIR_ROUNDS}).")
+        ctx.reporter.line(f"Verification: {len(problems)} declared object(s) missing, not ready or not as "
+                          f"declared after apply; repairing (round {round_no} of {REPAIR_ROUNDS}).")
         ctx.live = LiveView()
         repair_opts = replace(opts, targets=sorted(problems), excludes=[], replace=[])
         repair = await refresh_and_plan(ctx, desired, "normal", repair_opts)

@@ -195,6 +195,22 @@ class VectorStoreFileBatchDocument(DocumentKind):
         return attachment_instances(res, spec.vector_store, spec.files, store_chunking)
 
 
+def _batch_key(change: Change) -> str:
+    a = change.after or {}
+    return json.dumps([a["attributes"], a["chunking_strategy"]], sort_keys=True)
+
+
+def file_batches(changes: list[Change]) -> list[list[Change]]:
+    """The file-batch calls that attach `changes` to one store: a batch carries one set of
+    attributes and one chunking strategy, so one group per distinct pair, at most
+    MAX_BATCH_FILES files each. Every batch, a retry's too, is made here."""
+    groups: dict[str, list[Change]] = defaultdict(list)
+    for c in changes:
+        groups[_batch_key(c)].append(c)
+    return [members[i:i + MAX_BATCH_FILES] for members in groups.values()
+            for i in range(0, len(members), MAX_BATCH_FILES)]
+
+
 # ------------------------------------------------------------------------------------ live
 class AttachmentType(ResourceType):
     type: ClassVar[str] = "vector_store_file"
@@ -286,11 +302,9 @@ class AttachmentType(ResourceType):
             return problems
         listed = await self._list_all(ctx, parent_id, self.slim)
         for address, rs in expected.items():
-            live = listed.get(rs.id)
-            if live is None:
-                problems[address] = f"{rs.id} is not attached to vector store {parent_id}"
-            elif live.get("status") != "completed":
-                problems[address] = self.failure(live) or f"ingestion is {live.get('status')}"
+            problem = self._differs(rs, listed.get(rs.id))
+            if problem:
+                problems[address] = problem
             else:
                 problems.pop(address, None)
         return problems
@@ -409,25 +423,19 @@ class AttachmentType(ResourceType):
         from ocigen_iac.api import ApiError
 
         store_id = ctx.id_of((changes[0].after or {})["vector_store"])
-        groups: dict[str, list[Change]] = defaultdict(list)
-        for c in changes:
-            a = c.after or {}
-            groups[json.dumps([a["attributes"], a["chunking_strategy"]], sort_keys=True)].append(c)
         outcomes: list[CreateOutcome] = []
-        for members in groups.values():
-            for start in range(0, len(members), MAX_BATCH_FILES):
-                chunk = members[start:start + MAX_BATCH_FILES]
-                try:
-                    outcomes.extend(await self._one_batch(ctx, store_id, chunk))
-                except ApiError as exc:
-                    if exc.status != 400 or len(chunk) == 1:
-                        raise
-                    # One bad file can fail a whole batch: attach one by one so only it fails.
-                    for c in chunk:
-                        try:
-                            outcomes.append(CreateOutcome(c, await self.create(ctx, c)))
-                        except ApiError as one_exc:
-                            outcomes.append(CreateOutcome(c, None, str(one_exc)))
+        for chunk in file_batches(changes):
+            try:
+                outcomes.extend(await self._one_batch(ctx, store_id, chunk))
+            except ApiError as exc:
+                if exc.status != 400 or len(chunk) == 1:
+                    raise
+                # One bad file can fail a whole batch: attach one by one so only it fails.
+                for c in chunk:
+                    try:
+                        outcomes.append(CreateOutcome(c, await self.create(ctx, c)))
+                    except ApiError as one_exc:
+                        outcomes.append(CreateOutcome(c, None, str(one_exc)))
         return await self._retry_transient(ctx, store_id, outcomes)
 
     async def _retry_transient(self, ctx: RunContext, store_id: str,
@@ -447,7 +455,9 @@ class AttachmentType(ResourceType):
                         await ctx.api().detach_file(store_id, o.state.id)  # type: ignore[union-attr]
                     except NotFound:
                         pass
-                again = await self._one_batch(ctx, store_id, [o.change for o in transient])
+                # regrouped: the failed files of one store may have different attributes
+                again = [outcome for chunk in file_batches([o.change for o in transient])
+                         for outcome in await self._one_batch(ctx, store_id, chunk)]
             except ApiError:
                 break  # keep the reported failures; the next apply retries them
             by_address = {o.change.address: o for o in again}
@@ -461,6 +471,7 @@ class AttachmentType(ResourceType):
         by_file = {ctx.id_of((c.after or {})["file"]): c for c in chunk}
         await ensure_processed(ctx, list(by_file))
         shared = chunk[0].after or {}
+        assert all(_batch_key(c) == _batch_key(chunk[0]) for c in chunk), "one batch, one set of attributes"
         batch = await self._create_batch(ctx, store_id, list(by_file), shared["attributes"] or None,
                                          shared["chunking_strategy"])
         ctx.stats["file_batches"] = ctx.stats.get("file_batches", 0) + 1
@@ -537,11 +548,18 @@ class AttachmentType(ResourceType):
         return None
 
     async def verify(self, ctx: RunContext, rs: ResourceState) -> str | None:
-        live = await self.get_live(ctx, rs)
+        return self._differs(rs, await self.get_live(ctx, rs))
+
+    def _differs(self, rs: ResourceState, live: dict[str, Any] | None) -> str | None:
+        """How the attachment read back differs from what apply made (None: it does not)."""
         if live is None:
             return f"{rs.id} is not attached to vector store {rs.parent_id}"
         if live.get("status") != "completed":
             return self.failure(live) or f"ingestion is {live.get('status')}"
+        declared, got = rs.attrs.get("attributes") or {}, live.get("attributes") or {}
+        if got != declared:  # what the next plan would show as drift: apply is not complete
+            return (f"its attributes are {json.dumps(got, sort_keys=True)}, not "
+                    f"{json.dumps(declared, sort_keys=True)} as declared")
         return None
 
     async def import_object(self, ctx: RunContext, inst: Instance, object_id: str,

@@ -267,6 +267,61 @@ def test_ingestion_failure_is_reported_recorded_and_retried(project: Project) ->
     assert project.run("plan", "manifests", "--detailed-exitcode").exit_code == 0
 
 
+def test_a_transient_ingestion_failure_is_retried_with_each_files_own_attributes(project: Project) -> None:
+    """Every first ingestion fails with server_error (`ingest_fail_first`), so apply detaches and
+    re-attaches all 7 files: the handbook (no attributes), the faq files ({section: faq}) and the
+    policies ({section: policy}). Each must come back with its own attributes, and "Apply
+    complete!" must mean so: the retry once sent them all in one batch with the first file's."""
+    project.server.set_faults(Faults(ingest_fail_first=True))
+    project.server.reset_counters()
+    r = project.run("apply", "manifests", "--auto-approve")
+    assert r.exit_code == 0, r.output
+    project.server.set_faults(Faults())
+    # right the first time: verification found nothing to repair (no attributes updated afterwards)
+    assert "Verification:" not in r.output
+    assert project.server.counters()["requests"].get("POST /openai/v1/vector_stores/{id}/file_batches")
+    assert not project.server.counters()["requests"].get("POST /openai/v1/vector_stores/{id}/files/{file_id}")
+    declared = {rs["id"]: rs["attrs"]["attributes"] or None for rs in project.state()["resources"].values()
+                if rs["kind"] == "vector_store_file"}
+    live = {vsf["id"]: vsf.get("attributes") or None for vsf in project.objects()["vector_store_files"]}
+    assert sorted(map(str, declared.values())) == sorted(map(str, [None, *[{"section": "faq"}] * 3,
+                                                                   *[{"section": "policy"}] * 3]))
+    assert live == declared
+    after = project.run("plan", "manifests", "--detailed-exitcode")
+    assert after.exit_code == 0, after.output
+
+
+def test_verification_reads_back_attributes_and_repairs_them(applied: Project) -> None:
+    """A file detached outside is attached again by apply; while apply's file batch is on its way
+    (the emulator holds batch calls 1.5 s), someone attaches the file by hand with other
+    attributes. Attaching is idempotent (the existing attachment is kept, attributes and all), so
+    the batch "succeeds" with the wrong ones. Verification must read them back and repair them:
+    "Apply complete!" means the store holds what is declared."""
+    project = applied
+    address = 'vector_store.support-kb.files[file.faq["billing.md"]]'
+    store_id, file_id = project.state_id(STORE), project.state_id(address)
+    assert project.http.delete(f"/vector_stores/{store_id}/files/{file_id}").status_code == 200
+    project.server.set_faults(Faults(latency_ms=1500, routes=["file_batches"]))
+    project.server.reset_counters()
+    apply = project.spawn("apply", "manifests", "--auto-approve")
+    batch = "POST /openai/v1/vector_stores/{id}/file_batches"
+    deadline = time.monotonic() + 30
+    while not project.server.counters()["arrived"].get(batch) and time.monotonic() < deadline:
+        time.sleep(0.01)  # apply's batch has arrived and waits out its latency
+    assert project.server.counters()["arrived"].get(batch), "apply sent no file batch"
+    by_hand = project.http.post(f"/vector_stores/{store_id}/files",
+                                json={"file_id": file_id, "attributes": {"section": "by-hand"}})
+    assert by_hand.status_code == 200
+    out, err = apply.communicate(timeout=120)
+    project.server.set_faults(Faults())
+    assert apply.returncode == 0, out + err
+    assert "Verification: 1 declared object(s)" in out + err and "repairing" in out + err
+    live = project.http.get(f"/vector_stores/{store_id}/files/{file_id}").json()
+    assert live["attributes"] == {"section": "faq"}
+    after = project.run("plan", "manifests", "--detailed-exitcode")
+    assert after.exit_code == 0, after.output
+
+
 def test_apply_without_a_terminal_refuses_rather_than_waits(project: Project) -> None:
     r = project.run("apply", "manifests")
     assert r.exit_code == 1
