@@ -3,7 +3,7 @@
 For every parent object a plan touched (a store it changed, or one whose attachments it
 changed; likewise containers), each child type that asks for it (`verify_after_apply`) checks
 that every declared child is there and ready (`ResourceType.verify_children`: attachments
-present and `completed`, container files present). What is missing is handed back; the runner
+present, `completed` and with the declared attributes, container files present). What is missing is handed back; the runner
 repairs it in the same run (bounded rounds) or reports it and exits 1. No peer does this; it
 turns a silent loss into a loud error.
 """
